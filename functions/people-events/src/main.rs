@@ -1,0 +1,28 @@
+//! `people-events`: applies HR events and `Employee Sync` work items, from the FIFO work queue
+//! (an SQS batch) or directly (an EventBridge envelope, e.g. `cargo lambda invoke`).
+//!
+//! This file only wires: configuration and AWS clients are built once, then every invocation
+//! goes to [`gatehouse::invocation::handle`].
+
+use gatehouse::{Config, Deps};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+const FUNCTION: &str = "people-events";
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    // A bad setting stops the function here, naming the variable, before any event is taken.
+    let config = Config::from_env().map_err(|e| format!("{FUNCTION}: configuration: {e}"))?;
+    let sdk = aws_config::load_from_env().await;
+    let deps = Deps::new(config, &sdk, FUNCTION);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handler(&deps, event))).await
+}
+
+async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+    gatehouse::invocation::handle(deps, event.payload).await.map_err(|e| Diagnostic {
+        error_type: e.disposition().error_type().to_owned(),
+        error_message: e.to_string(),
+    })
+}

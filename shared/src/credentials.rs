@@ -1,0 +1,136 @@
+//! The credentials broker: IAM clients that act inside a member account through an assumed
+//! role. Credentials are cached per account and role across warm invocations and renewed a
+//! margin before they expire, never after a call has failed with them. They are never logged:
+//! the SDK's `Credentials` redacts its secrets in `Debug`, and nothing here formats them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as SyncMutex};
+use std::time::{Duration, SystemTime};
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use tokio::sync::Mutex;
+
+use crate::error::{aws, Error};
+use crate::event::{AccountId, EventId};
+
+/// Credentials are renewed when less than this is left of their lifetime, so that no call of a
+/// running event starts with credentials about to lapse.
+const RENEW_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// The longest session every role allows by default.
+const SESSION_SECONDS: i32 = 3600;
+
+type Slot = Arc<Mutex<Option<(aws_sdk_iam::Client, SystemTime)>>>;
+
+pub struct CredentialsBroker {
+    sts: aws_sdk_sts::Client,
+    base: SdkConfig,
+    function: String,
+    partition: String,
+    slots: SyncMutex<HashMap<(AccountId, String), Slot>>,
+}
+
+impl CredentialsBroker {
+    /// `function` names the calling function in every session name, for CloudTrail.
+    pub fn new(base: &SdkConfig, function: &str) -> Self {
+        CredentialsBroker {
+            sts: aws_sdk_sts::Client::new(base),
+            base: base.clone(),
+            function: function.to_owned(),
+            partition: "aws".to_owned(),
+            slots: SyncMutex::new(HashMap::new()),
+        }
+    }
+
+    /// An IAM client acting as `role` in `account`. `event` names the event in the session
+    /// name of a fresh assumption; a cached one keeps the name of the event that made it.
+    pub async fn iam(
+        &self,
+        account: &AccountId,
+        role: &str,
+        event: &EventId,
+    ) -> Result<aws_sdk_iam::Client, Error> {
+        let slot = {
+            // A poisoned lock only means another task panicked mid-insert; the map is still
+            // a valid map, so carry on with it.
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.entry((account.clone(), role.to_owned())).or_default().clone()
+        };
+        // One assumption per account at a time: concurrent events wait for it and share it.
+        let mut slot = slot.lock().await;
+        if let Some((client, expires)) = slot.as_ref() {
+            if expires.duration_since(SystemTime::now()).is_ok_and(|left| left > RENEW_MARGIN) {
+                return Ok(client.clone());
+            }
+        }
+        let (client, expires) = self.assume(account, role, event).await?;
+        *slot = Some((client.clone(), expires));
+        Ok(client)
+    }
+
+    async fn assume(
+        &self,
+        account: &AccountId,
+        role: &str,
+        event: &EventId,
+    ) -> Result<(aws_sdk_iam::Client, SystemTime), Error> {
+        let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition);
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name(session_name(&self.function, event))
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await
+            .map_err(|e| aws("sts", "AssumeRole", Some(account.as_str()), e))?;
+        let creds = out.credentials().ok_or_else(|| Error::Partial {
+            operation: "AssumeRole",
+            detail: format!("no credentials returned for {arn}"),
+            transient: true,
+        })?;
+        let expires = SystemTime::try_from(*creds.expiration())
+            .unwrap_or_else(|_| SystemTime::now() + RENEW_MARGIN);
+        let provider = Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_owned()),
+            Some(expires),
+            "gatehouse-assumed-role",
+        );
+        let config = aws_sdk_iam::config::Builder::from(&self.base)
+            .credentials_provider(provider)
+            .build();
+        Ok((aws_sdk_iam::Client::from_conf(config), expires))
+    }
+}
+
+/// `<function>@<event id>`, within STS's rules: 2–64 characters of `[\w+=,.@-]`.
+fn session_name(function: &str, event: &EventId) -> String {
+    let raw = format!("{function}@{event}");
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    if cleaned.len() < 2 {
+        "gatehouse".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_name_function_and_event_within_sts_rules() {
+        let e = EventId::parse("6a7e8feb-b491-4cf7-a9f1-bf3703467718").unwrap();
+        assert_eq!(session_name("people-events", &e), "people-events@6a7e8feb-b491-4cf7-a9f1-bf3703467718");
+        let long = EventId::parse(&"a:".repeat(60)).unwrap();
+        let s = session_name("people-events", &long);
+        assert_eq!(s.len(), 64);
+        assert!(!s.contains(':'));
+    }
+}

@@ -1,0 +1,77 @@
+//! The adapters a function needs, built once at start from one AWS config and shared by every
+//! invocation (and so every warm cache) of the process.
+
+use std::collections::HashSet;
+
+use aws_config::SdkConfig;
+use tokio::sync::Mutex;
+
+use crate::config::Config;
+use crate::credentials::CredentialsBroker;
+use crate::directory::EmployeeDirectory;
+use crate::error::Error;
+use crate::event::{AccountId, EventId};
+use crate::iam::AccountIam;
+use crate::org::AccountDirectory;
+use crate::outcome::OutcomePublisher;
+use crate::secrets::PasswordVault;
+
+pub struct Deps {
+    pub config: Config,
+    pub accounts: AccountDirectory,
+    pub credentials: CredentialsBroker,
+    pub directory: EmployeeDirectory,
+    pub vault: PasswordVault,
+    pub outcomes: OutcomePublisher,
+    /// (account, environment) pairs whose baseline this process has laid or verified.
+    baselined: Mutex<HashSet<(AccountId, String)>>,
+}
+
+impl Deps {
+    /// `function` is the function's name, used in STS session names.
+    pub fn new(config: Config, sdk: &SdkConfig, function: &str) -> Deps {
+        Deps {
+            accounts: AccountDirectory::new(
+                aws_sdk_organizations::Client::new(sdk),
+                config.policy.environment_tag.clone(),
+                config.account_cache_ttl,
+            ),
+            credentials: CredentialsBroker::new(sdk, function),
+            directory: EmployeeDirectory::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                config.directory_table.clone(),
+            ),
+            vault: PasswordVault::new(aws_sdk_secretsmanager::Client::new(sdk)),
+            outcomes: OutcomePublisher::new(
+                aws_sdk_eventbridge::Client::new(sdk),
+                config.event_bus.clone(),
+            ),
+            baselined: Mutex::new(HashSet::new()),
+            config,
+        }
+    }
+
+    /// IAM in `account` through the provisioner role.
+    pub async fn iam(&self, account: &AccountId, event: &EventId) -> Result<AccountIam, Error> {
+        let role = &self.config.policy.provisioner_role;
+        let client = self.credentials.iam(account, role, event).await?;
+        Ok(AccountIam::new(client, account.clone()))
+    }
+
+    /// IAM in `account`, with the baseline of `environment` laid once per process: an account
+    /// that lacks it (one that joined without `account-created`) gets it on first use.
+    pub async fn baselined_iam(
+        &self,
+        account: &AccountId,
+        environment: &str,
+        event: &EventId,
+    ) -> Result<AccountIam, Error> {
+        let iam = self.iam(account, event).await?;
+        let key = (account.clone(), environment.to_owned());
+        if !self.baselined.lock().await.contains(&key) {
+            iam.ensure_baseline(&self.config.policy, environment).await?;
+            self.baselined.lock().await.insert(key);
+        }
+        Ok(iam)
+    }
+}

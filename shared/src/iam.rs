@@ -1,0 +1,454 @@
+//! IAM inside one member account, in the planner's terms: read a user as a [`Found`], apply an
+//! [`Action`], lay the baseline. Every write stays under `/gatehouse/`, and every write is
+//! idempotent: "already done" answers from IAM count as success.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::{StatusType, Tag};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::error::{aws, Error};
+use crate::event::AccountId;
+use crate::plan::{Action, Credential, Found, UserState, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH};
+use crate::policy::Policy;
+
+/// The permissions boundary every managed user carries.
+pub const BOUNDARY_POLICY: &str = "GatehouseUserBoundary";
+/// The MFA-enforcing policy attached to every group granted to people.
+pub const MFA_POLICY: &str = "GatehouseEnforceMfa";
+
+pub const BOUNDARY_DOCUMENT: &str = include_str!("../policies/user-boundary.json");
+pub const MFA_DOCUMENT: &str = include_str!("../policies/enforce-mfa.json");
+pub const DENY_ALL_DOCUMENT: &str = include_str!("../policies/deny-all.json");
+
+/// How much of a user to read: enough to grant, or everything needed to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Grant,
+    Revoke,
+}
+
+/// IAM in one account, through an assumed role.
+pub struct AccountIam {
+    client: aws_sdk_iam::Client,
+    account: AccountId,
+}
+
+impl AccountIam {
+    pub fn new(client: aws_sdk_iam::Client, account: AccountId) -> Self {
+        AccountIam { client, account }
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn policy_arn(&self, name: &str) -> String {
+        format!("arn:aws:iam::{}:policy{MANAGED_PATH}{name}", self.account)
+    }
+
+    fn err<E>(&self, op: &'static str, e: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        aws("iam", op, Some(self.account.as_str()), e)
+    }
+
+    /// Maps an "already so" error code to success.
+    fn tolerate<T, E>(
+        &self,
+        op: &'static str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+        codes: &[&str],
+    ) -> Result<Option<T>, Error>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(None),
+            Err(e) => Err(self.err(op, e)),
+        }
+    }
+
+    /// Lays what managed users rely on, idempotently: the boundary and MFA policies, and the
+    /// groups of `environment` with their policies. A group name already taken outside
+    /// `/gatehouse/` is a fault for a person to resolve; Gatehouse does not adopt it.
+    pub async fn ensure_baseline(&self, policy: &Policy, environment: &str) -> Result<(), Error> {
+        for (name, document) in [(BOUNDARY_POLICY, BOUNDARY_DOCUMENT), (MFA_POLICY, MFA_DOCUMENT)] {
+            let created = self.client
+                .create_policy()
+                .policy_name(name)
+                .path(MANAGED_PATH)
+                .policy_document(document)
+                .description("Managed by Gatehouse")
+                .send()
+                .await;
+            self.tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?;
+        }
+        for group in policy.groups_in(environment) {
+            let mut wanted: BTreeSet<String> = policy
+                .groups
+                .get(&group)
+                .map(|g| g.managed_policies.iter().cloned().collect())
+                .unwrap_or_default();
+            if policy.is_people_group(&group) {
+                wanted.insert(self.policy_arn(MFA_POLICY));
+            }
+            let created = self.client.create_group().group_name(&group).path(MANAGED_PATH).send().await;
+            let attached = match self.tolerate("CreateGroup", created, &["EntityAlreadyExists"])? {
+                Some(_) => BTreeSet::new(),
+                None => self.existing_group_policies(&group).await?,
+            };
+            for arn in wanted.difference(&attached) {
+                self.client
+                    .attach_group_policy()
+                    .group_name(&group)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("AttachGroupPolicy", e))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn existing_group_policies(&self, group: &str) -> Result<BTreeSet<String>, Error> {
+        let found = self
+            .client
+            .get_group()
+            .group_name(group)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(|e| self.err("GetGroup", e))?;
+        let path = found.group().map(|g| g.path()).unwrap_or_default();
+        if !path.starts_with(MANAGED_PATH) {
+            return Err(Error::Partial {
+                operation: "CreateGroup",
+                detail: format!(
+                    "group name {group} is taken in account {} by a group outside {MANAGED_PATH}",
+                    self.account
+                ),
+                transient: false,
+            });
+        }
+        let policies: Vec<_> = self
+            .client
+            .list_attached_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListAttachedGroupPolicies", e))?;
+        Ok(policies.into_iter().filter_map(|p| p.policy_arn).collect())
+    }
+
+    /// Creates a person's user with its tags and boundary. `false`: the name is taken (by whom
+    /// is for [`read_user`](Self::read_user) to find out).
+    pub async fn create_user(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+    ) -> Result<bool, Error> {
+        let mut req = self
+            .client
+            .create_user()
+            .user_name(name)
+            .path(PEOPLE_PATH)
+            .permissions_boundary(self.policy_arn(BOUNDARY_POLICY));
+        for (k, v) in tags {
+            req = req.tags(tag(k, v)?);
+        }
+        Ok(self.tolerate("CreateUser", req.send().await, &["EntityAlreadyExists"])?.is_some())
+    }
+
+    /// What the account holds under `name`.
+    pub async fn read_user(&self, name: &str, depth: Depth) -> Result<Found, Error> {
+        let got = self.client.get_user().user_name(name).send().await;
+        let Some(user) = self.tolerate("GetUser", got, &["NoSuchEntity"])?.and_then(|o| o.user)
+        else {
+            return Ok(Found::Absent);
+        };
+        if user.path() != PEOPLE_PATH {
+            return Ok(Found::Unmanaged { path: user.path().to_owned() });
+        }
+        let tags = user.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let (managed_groups, login_profile, deny_all, credentials) = futures::try_join!(
+            self.managed_groups(name),
+            self.has_login_profile(name),
+            self.has_deny_all(name),
+            async {
+                match depth {
+                    Depth::Grant => Ok(Vec::new()),
+                    Depth::Revoke => self.active_credentials(name).await,
+                }
+            }
+        )?;
+        Ok(Found::Managed(UserState { tags, managed_groups, login_profile, deny_all, credentials }))
+    }
+
+    async fn managed_groups(&self, name: &str) -> Result<BTreeSet<String>, Error> {
+        let groups: Vec<_> = self
+            .client
+            .list_groups_for_user()
+            .user_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListGroupsForUser", e))?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.path().starts_with(MANAGED_PATH))
+            .map(|g| g.group_name)
+            .collect())
+    }
+
+    async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
+        let got = self.client.get_login_profile().user_name(name).send().await;
+        Ok(self.tolerate("GetLoginProfile", got, &["NoSuchEntity"])?.is_some())
+    }
+
+    async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
+        let got =
+            self.client.get_user_policy().user_name(name).policy_name(DENY_ALL_POLICY).send().await;
+        Ok(self.tolerate("GetUserPolicy", got, &["NoSuchEntity"])?.is_some())
+    }
+
+    async fn active_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
+        let c = &self.client;
+        let (keys, ssh, certs, mfa, service) = futures::try_join!(
+            async {
+                let keys: Vec<_> = c
+                    .list_access_keys()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListAccessKeys", e))?;
+                Ok::<_, Error>(
+                    keys.into_iter()
+                        .filter(|k| k.status() == Some(&StatusType::Active))
+                        .filter_map(|k| k.access_key_id.map(Credential::AccessKey))
+                        .collect::<Vec<_>>(),
+                )
+            },
+            async {
+                let keys: Vec<_> = c
+                    .list_ssh_public_keys()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListSSHPublicKeys", e))?;
+                Ok(keys
+                    .into_iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| Credential::SshPublicKey(k.ssh_public_key_id))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let certs: Vec<_> = c
+                    .list_signing_certificates()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListSigningCertificates", e))?;
+                Ok(certs
+                    .into_iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| Credential::SigningCertificate(k.certificate_id))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let devices: Vec<_> = c
+                    .list_mfa_devices()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListMFADevices", e))?;
+                Ok(devices
+                    .into_iter()
+                    .map(|d| Credential::MfaDevice(d.serial_number))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let out = c
+                    .list_service_specific_credentials()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("ListServiceSpecificCredentials", e))?;
+                Ok(out
+                    .service_specific_credentials()
+                    .iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| Credential::ServiceSpecific(k.service_specific_credential_id().to_owned()))
+                    .collect::<Vec<_>>())
+            },
+        )?;
+        Ok([keys, ssh, certs, mfa, service].concat())
+    }
+
+    /// Applies one planned action to the user `name`. [`Action::CreateUser`] and
+    /// [`Action::CreateLoginProfile`] have their own methods (they need more than the plan).
+    pub async fn apply(&self, name: &str, action: &Action) -> Result<(), Error> {
+        let c = &self.client;
+        match action {
+            Action::CreateUser { tags } => {
+                self.create_user(name, tags).await?;
+            }
+            Action::CreateLoginProfile => {
+                return Err(Error::Partial {
+                    operation: "CreateLoginProfile",
+                    detail: "needs a password: use create_login_profile".into(),
+                    transient: false,
+                })
+            }
+            Action::Tag(tags) => {
+                let tags = tags.iter().map(|(k, v)| tag(k, v)).collect::<Result<Vec<_>, _>>()?;
+                c.tag_user()
+                    .user_name(name)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| self.err("TagUser", e))?;
+            }
+            Action::Untag(keys) => {
+                c.untag_user()
+                    .user_name(name)
+                    .set_tag_keys(Some(keys.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| self.err("UntagUser", e))?;
+            }
+            Action::AddToGroup(g) => {
+                c.add_user_to_group()
+                    .user_name(name)
+                    .group_name(g)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("AddUserToGroup", e))?;
+            }
+            Action::RemoveFromGroup(g) => {
+                let r = c.remove_user_from_group().user_name(name).group_name(g).send().await;
+                self.tolerate("RemoveUserFromGroup", r, &["NoSuchEntity"])?;
+            }
+            Action::DeleteLoginProfile => {
+                let r = c.delete_login_profile().user_name(name).send().await;
+                self.tolerate("DeleteLoginProfile", r, &["NoSuchEntity"])?;
+            }
+            Action::PutDenyAll => {
+                c.put_user_policy()
+                    .user_name(name)
+                    .policy_name(DENY_ALL_POLICY)
+                    .policy_document(DENY_ALL_DOCUMENT)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("PutUserPolicy", e))?;
+            }
+            Action::DeleteDenyAll => {
+                let r =
+                    c.delete_user_policy().user_name(name).policy_name(DENY_ALL_POLICY).send().await;
+                self.tolerate("DeleteUserPolicy", r, &["NoSuchEntity"])?;
+            }
+            Action::Deactivate(credential) => self.deactivate(name, credential).await?,
+        }
+        Ok(())
+    }
+
+    async fn deactivate(&self, name: &str, credential: &Credential) -> Result<(), Error> {
+        let c = &self.client;
+        match credential {
+            Credential::AccessKey(id) => c
+                .update_access_key()
+                .user_name(name)
+                .access_key_id(id)
+                .status(StatusType::Inactive)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| self.err("UpdateAccessKey", e)),
+            Credential::SshPublicKey(id) => c
+                .update_ssh_public_key()
+                .user_name(name)
+                .ssh_public_key_id(id)
+                .status(StatusType::Inactive)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| self.err("UpdateSSHPublicKey", e)),
+            Credential::ServiceSpecific(id) => c
+                .update_service_specific_credential()
+                .user_name(name)
+                .service_specific_credential_id(id)
+                .status(StatusType::Inactive)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| self.err("UpdateServiceSpecificCredential", e)),
+            Credential::SigningCertificate(id) => c
+                .update_signing_certificate()
+                .user_name(name)
+                .certificate_id(id)
+                .status(StatusType::Inactive)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| self.err("UpdateSigningCertificate", e)),
+            Credential::MfaDevice(serial) => {
+                let r = c.deactivate_mfa_device().user_name(name).serial_number(serial).send().await;
+                self.tolerate("DeactivateMFADevice", r, &["NoSuchEntity"]).map(drop)
+            }
+        }
+    }
+
+    /// Gives the user console access with `password`, which must be changed at first sign-in.
+    /// If a profile appeared since the user was read (a concurrent delivery), it is set to the
+    /// same password, so that the stored secret is always the password that works.
+    pub async fn create_login_profile(&self, name: &str, password: &str) -> Result<(), Error> {
+        let created = self
+            .client
+            .create_login_profile()
+            .user_name(name)
+            .password(password)
+            .password_reset_required(true)
+            .send()
+            .await;
+        if self.tolerate("CreateLoginProfile", created, &["EntityAlreadyExists"])?.is_none() {
+            self.client
+                .update_login_profile()
+                .user_name(name)
+                .password(password)
+                .password_reset_required(true)
+                .send()
+                .await
+                .map_err(|e| self.err("UpdateLoginProfile", e))?;
+        }
+        Ok(())
+    }
+}
+
+fn tag(k: &str, v: &str) -> Result<Tag, Error> {
+    Tag::builder().key(k).value(v).build().map_err(|e| Error::Partial {
+        operation: "TagUser",
+        detail: format!("tag {k} could not be built: {e}"),
+        transient: false,
+    })
+}

@@ -1,0 +1,135 @@
+//! The organization's account directory: which ACTIVE accounts exist and which environment each
+//! one is (its Organizations tag). Cached across warm invocations; the cache saves calls but
+//! never hides a fact: an account id it does not know triggers a fresh read before anything is
+//! decided, and the list is re-read after a configurable time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_organizations::types::{Account as OrgAccount, AccountState, AccountStatus};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::Mutex;
+
+use crate::error::{aws, Error};
+use crate::event::AccountId;
+
+/// Organizations' API allows a handful of requests a second; this keeps tag reads well inside it.
+const TAG_READS_AT_ONCE: usize = 4;
+
+/// An ACTIVE member account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    /// The value of the environment tag, if the account has one.
+    pub environment: Option<String>,
+}
+
+pub struct AccountDirectory {
+    client: aws_sdk_organizations::Client,
+    tag_key: String,
+    ttl: Duration,
+    cache: Mutex<Option<(Instant, Arc<Vec<Account>>)>>,
+}
+
+impl AccountDirectory {
+    pub fn new(client: aws_sdk_organizations::Client, tag_key: String, ttl: Duration) -> Self {
+        AccountDirectory { client, tag_key, ttl, cache: Mutex::new(None) }
+    }
+
+    /// Every ACTIVE account, from the cache while it is fresh.
+    pub async fn accounts(&self) -> Result<Arc<Vec<Account>>, Error> {
+        // Holding the lock while reading makes concurrent callers share one refresh.
+        let mut cache = self.cache.lock().await;
+        if let Some((at, accounts)) = cache.as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(accounts.clone());
+            }
+        }
+        let fresh = Arc::new(self.read().await?);
+        *cache = Some((Instant::now(), fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// The ACTIVE accounts tagged with `environment`.
+    pub async fn in_environment(&self, environment: &str) -> Result<Vec<Account>, Error> {
+        Ok(self
+            .accounts()
+            .await?
+            .iter()
+            .filter(|a| a.environment.as_deref() == Some(environment))
+            .cloned()
+            .collect())
+    }
+
+    /// One account by id; an id the cache does not know refreshes it first. `None`: the
+    /// organization has no ACTIVE account with that id.
+    pub async fn find(&self, id: &AccountId) -> Result<Option<Account>, Error> {
+        if let Some(a) = self.accounts().await?.iter().find(|a| &a.id == id) {
+            return Ok(Some(a.clone()));
+        }
+        self.invalidate().await;
+        Ok(self.accounts().await?.iter().find(|a| &a.id == id).cloned())
+    }
+
+    /// Forgets the cached list: the next read goes to Organizations.
+    pub async fn invalidate(&self) {
+        *self.cache.lock().await = None;
+    }
+
+    async fn read(&self) -> Result<Vec<Account>, Error> {
+        let pages = self
+            .client
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws("organizations", "ListAccounts", None, e))?;
+        let listed: Vec<OrgAccount> = pages.into_iter().flat_map(|p| p.accounts.unwrap_or_default()).collect();
+        let active: Vec<(AccountId, String)> = listed
+            .into_iter()
+            .filter(is_active)
+            .filter_map(|a| {
+                // Organizations only returns 12-digit ids; anything else is skipped, not trusted.
+                let id = AccountId::parse(a.id()?).ok()?;
+                Some((id, a.name().unwrap_or_default().to_owned()))
+            })
+            .collect();
+        stream::iter(active)
+            .map(|(id, name)| async move {
+                let environment = self.environment_tag(&id).await?;
+                Ok::<_, Error>(Account { id, name, environment })
+            })
+            .buffered(TAG_READS_AT_ONCE)
+            .try_collect()
+            .await
+    }
+
+    async fn environment_tag(&self, id: &AccountId) -> Result<Option<String>, Error> {
+        let pages = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(id.as_str())
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws("organizations", "ListTagsForResource", Some(id.as_str()), e))?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.tags.unwrap_or_default())
+            .find(|t| t.key() == self.tag_key)
+            .map(|t| t.value().to_owned()))
+    }
+}
+
+/// `State` is the current field; `Status` is its deprecated predecessor that some endpoints
+/// still fill alone. Either must say ACTIVE.
+fn is_active(a: &OrgAccount) -> bool {
+    match (a.state(), a.status()) {
+        (Some(state), _) => *state == AccountState::Active,
+        (None, Some(status)) => *status == AccountStatus::Active,
+        (None, None) => false,
+    }
+}
