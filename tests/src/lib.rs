@@ -1,1 +1,16 @@
+//! The local AWS world for Gatehouse's integration tests and demo.
+//!
+//! - [`world`]: a company in the emulator (organization, environment accounts, table, queues,
+//!   bus), one isolated management account per world;
+//! - [`proxy`]: a recording, failure-injecting proxy in front of the emulator;
+//! - [`access`]: reading back users, groups and credentials from the emulated accounts;
+//! - [`capture`]: capturing log lines;
+//! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
+//! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`.
 
+pub mod access;
+pub mod capture;
+pub mod fixtures;
+pub mod proxy;
+pub mod runtime;
+pub mod world;

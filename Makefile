@@ -1,0 +1,45 @@
+# Gatehouse: the front door. `make run` shows it working; `make test` proves it.
+# Both install what they need: a project-local Python venv with the pinned emulator.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+WITH_EMULATOR := scripts/with-emulator.sh
+# cargo-nextest when present (faster, one process per test); plain cargo test otherwise.
+TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "nextest run --no-fail-fast" || echo test)
+
+.PHONY: help run test unit lint fmt venv clean
+
+help:
+	@echo "make run    - the demo: a company in the local emulator, onboarding through the real function"
+	@echo "make test   - unit tests and integration tests against the local emulator"
+	@echo "make unit   - unit tests of the pure core only (no emulator)"
+	@echo "make lint   - rustfmt and clippy, warnings as errors"
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	cargo build --locked -p people-events -p gatehouse-tests --bins
+	$(WITH_EMULATOR) target/debug/demo target/debug/people-events
+
+test: venv
+	cargo build --locked --workspace --all-targets
+	$(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked --workspace
+
+unit:
+	cargo $(TEST_RUNNER) --locked -p gatehouse
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf $(VENV) target/localworld

@@ -1,0 +1,187 @@
+//! A recording proxy between the AWS SDK and the emulator, on loopback.
+//!
+//! It sees every request, so a test can assert on what the code *asked* where the emulator
+//! forgets a parameter (moto ignores `PermissionsBoundary` on `CreateUser`, for instance), count
+//! API calls per operation, and inject a failure for chosen requests (a role that cannot be
+//! assumed yet). Each test starts its own, so counts never mix between parallel tests.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+/// One request as the proxy saw it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The SigV4 service name (`iam`, `sts`, `dynamodb`, ...).
+    pub service: String,
+    /// The API operation (`CreateUser`, `UpdateItem`, ...).
+    pub operation: String,
+    /// Query-protocol parameters (IAM, STS), decoded from the form body.
+    pub params: BTreeMap<String, String>,
+    /// The raw body (JSON protocols).
+    pub body: String,
+}
+
+/// An answer the proxy gives instead of forwarding.
+pub struct Injected {
+    pub status: u16,
+    pub body: String,
+}
+
+type Rule = Box<dyn Fn(&Call) -> Option<Injected> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Proxy {
+    pub url: String,
+    calls: Arc<Mutex<Vec<Call>>>,
+    rules: Arc<Mutex<Vec<Rule>>>,
+}
+
+impl Proxy {
+    /// Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`) on a free loopback port.
+    pub async fn start(upstream: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let proxy = Proxy {
+            url,
+            calls: Arc::new(Mutex::new(Vec::new())),
+            rules: Arc::new(Mutex::new(Vec::new())),
+        };
+        let client: Client<_, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let shared = proxy.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let (client, upstream, proxy) = (client.clone(), upstream.clone(), shared.clone());
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        forward(req, client.clone(), upstream.clone(), proxy.clone())
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        proxy
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Forgets the calls so far (to count one step of a scenario).
+    pub fn reset(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+
+    /// Calls so far, counted by `service:Operation`.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for c in self.calls() {
+            *out.entry(format!("{}:{}", c.service, c.operation)).or_default() += 1;
+        }
+        out
+    }
+
+    /// Calls of one operation.
+    pub fn calls_of(&self, operation: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.operation == operation).collect()
+    }
+
+    /// Answers matching requests with `rule`'s response instead of forwarding them.
+    pub fn inject(&self, rule: impl Fn(&Call) -> Option<Injected> + Send + Sync + 'static) {
+        self.rules.lock().unwrap().push(Box::new(rule));
+    }
+
+    /// Removes every injected rule.
+    pub fn clear_injections(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+}
+
+/// An STS `AccessDenied` for `AssumeRole` into `account`: what a brand-new account, or one whose
+/// role is broken, answers. The emulator lets any role be assumed, so the test injects it.
+pub fn deny_assume_role(account: String) -> impl Fn(&Call) -> Option<Injected> + Send + Sync {
+    move |call: &Call| {
+        let arn = call.params.get("RoleArn")?;
+        (call.operation == "AssumeRole" && arn.contains(&format!(":{account}:"))).then(|| Injected {
+            status: 403,
+            body: format!(
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                 <Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized \
+                 to perform: sts:AssumeRole on resource: {arn}</Message></Error>\
+                 <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+            ),
+        })
+    }
+}
+
+async fn forward(
+    req: Request<Incoming>,
+    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    upstream: String,
+    proxy: Proxy,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (mut parts, body) = req.into_parts();
+    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let call = describe(&parts, &bytes);
+    proxy.calls.lock().unwrap().push(call.clone());
+    let injected = proxy.rules.lock().unwrap().iter().find_map(|rule| rule(&call));
+    if let Some(Injected { status, body }) = injected {
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+        return Ok(resp);
+    }
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    parts.uri = format!("{upstream}{path}").parse().unwrap();
+    match client.request(Request::from_parts(parts, Full::new(bytes))).await {
+        Ok(resp) => {
+            let (parts, body) = resp.into_parts();
+            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            Ok(Response::from_parts(parts, Full::new(bytes)))
+        }
+        Err(e) => {
+            let mut resp = Response::new(Full::new(Bytes::from(format!("proxy: {e}"))));
+            *resp.status_mut() = hyper::StatusCode::BAD_GATEWAY;
+            Ok(resp)
+        }
+    }
+}
+
+fn describe(parts: &hyper::http::request::Parts, body: &[u8]) -> Call {
+    let header = |name: &str| {
+        parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    // SigV4: Credential=AKID/20261125/us-east-1/iam/aws4_request
+    let auth = header("authorization");
+    let service = auth
+        .split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or_default()
+        .to_owned();
+    let params: BTreeMap<String, String> = if header("content-type").starts_with("application/x-www-form-urlencoded") {
+        url::form_urlencoded::parse(body).into_owned().collect()
+    } else {
+        BTreeMap::new()
+    };
+    let target = header("x-amz-target");
+    let operation = match params.get("Action") {
+        Some(action) => action.clone(),
+        None => target.rsplit('.').next().unwrap_or_default().to_owned(),
+    };
+    Call { service, operation, params, body: String::from_utf8_lossy(body).into_owned() }
+}
