@@ -48,7 +48,10 @@ impl Config {
         let required = |name: &'static str| -> Result<String, ConfigError> {
             match get(name) {
                 Some(v) if !v.is_empty() => Ok(v),
-                Some(_) => Err(ConfigError::Invalid { name, reason: "is empty".into() }),
+                Some(_) => Err(ConfigError::Invalid {
+                    name,
+                    reason: "is empty".into(),
+                }),
                 None => Err(ConfigError::Missing(name)),
             }
         };
@@ -93,9 +96,16 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
@@ -112,7 +122,11 @@ mod tests {
             (MAX_CONCURRENCY, "0"),
         ]))
         .unwrap_err();
-        assert!(err.to_string().starts_with("GATEHOUSE_MAX_CONCURRENCY is invalid"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("GATEHOUSE_MAX_CONCURRENCY is invalid"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -54,12 +54,18 @@ impl CredentialsBroker {
             // A poisoned lock only means another task panicked mid-insert; the map is still
             // a valid map, so carry on with it.
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry((account.clone(), role.to_owned())).or_default().clone()
+            slots
+                .entry((account.clone(), role.to_owned()))
+                .or_default()
+                .clone()
         };
         // One assumption per account at a time: concurrent events wait for it and share it.
         let mut slot = slot.lock().await;
         if let Some((client, expires)) = slot.as_ref() {
-            if expires.duration_since(SystemTime::now()).is_ok_and(|left| left > RENEW_MARGIN) {
+            if expires
+                .duration_since(SystemTime::now())
+                .is_ok_and(|left| left > RENEW_MARGIN)
+            {
                 return Ok(client.clone());
             }
         }
@@ -110,7 +116,13 @@ fn session_name(function: &str, event: &EventId) -> String {
     let raw = format!("{function}@{event}");
     let cleaned: String = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     if cleaned.len() < 2 {
@@ -127,7 +139,10 @@ mod tests {
     #[test]
     fn session_names_name_function_and_event_within_sts_rules() {
         let e = EventId::parse("6a7e8feb-b491-4cf7-a9f1-bf3703467718").unwrap();
-        assert_eq!(session_name("people-events", &e), "people-events@6a7e8feb-b491-4cf7-a9f1-bf3703467718");
+        assert_eq!(
+            session_name("people-events", &e),
+            "people-events@6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+        );
         let long = EventId::parse(&"a:".repeat(60)).unwrap();
         let s = session_name("people-events", &long);
         assert_eq!(s.len(), 64);

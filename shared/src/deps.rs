@@ -69,7 +69,8 @@ impl Deps {
         let iam = self.iam(account, event).await?;
         let key = (account.clone(), environment.to_owned());
         if !self.baselined.lock().await.contains(&key) {
-            iam.ensure_baseline(&self.config.policy, environment).await?;
+            iam.ensure_baseline(&self.config.policy, environment)
+                .await?;
             self.baselined.lock().await.insert(key);
         }
         Ok(iam)

@@ -63,35 +63,53 @@ impl EmployeeDirectory {
         EmployeeDirectory { client, table }
     }
 
-    /// Records `event` unless a newer event for the employee is already recorded. A redelivery
-    /// of the recorded event is accepted again (its work may not have finished the first time);
-    /// a different event with the very same `effectiveAt` loses to the one recorded first.
+    /// Records `event` unless a newer event for the employee is already recorded.
+    ///
+    /// At the very same `effectiveAt`, an event stating the same facts (kind, e-mail, team) is
+    /// accepted again, whatever its envelope id: a redelivery, or a re-publication after the first
+    /// attempt failed, must converge again rather than be dismissed. An event stating different
+    /// facts at the same instant loses to the one recorded first.
     pub async fn record(&self, event: &HrEvent) -> Result<Recorded, Error> {
         let mut set = vec![
             "#status = :status",
             "effectiveAt = :at",
             "effectiveNanos = :n",
             "eventId = :e",
+            "facts = :facts",
             "updatedAt = :now",
         ];
         let mut values = HashMap::from([
-            (":n".to_owned(), AttributeValue::N(event.effective_at.unix_nanos().to_string())),
+            (
+                ":n".to_owned(),
+                AttributeValue::N(event.effective_at.unix_nanos().to_string()),
+            ),
             (":e".to_owned(), s(event.event_id.as_str())),
             (":at".to_owned(), s(&event.effective_at.rfc3339())),
             (":now".to_owned(), s(&Instant::now().rfc3339())),
+            (":facts".to_owned(), s(&facts(&event.change))),
         ]);
         let mut add = None;
         let status = match &event.change {
-            Change::Onboarded { email, team, given_name, family_name } => {
+            Change::Onboarded {
+                email,
+                team,
+                given_name,
+                family_name,
+            } => {
                 set.extend(["email = :email", "team = :team", "userName = :user"]);
                 values.insert(":email".into(), s(email.as_str()));
                 values.insert(":team".into(), s(team.as_str()));
                 values.insert(":user".into(), s(&email.user_name()));
-                for (attr, placeholder, v) in
-                    [("givenName", ":gn", given_name), ("familyName", ":fn", family_name)]
-                {
+                for (attr, placeholder, v) in [
+                    ("givenName", ":gn", given_name),
+                    ("familyName", ":fn", family_name),
+                ] {
                     if let Some(v) = v {
-                        set.push(if attr == "givenName" { "givenName = :gn" } else { "familyName = :fn" });
+                        set.push(if attr == "givenName" {
+                            "givenName = :gn"
+                        } else {
+                            "familyName = :fn"
+                        });
                         values.insert(placeholder.into(), s(v));
                     }
                 }
@@ -122,7 +140,7 @@ impl EmployeeDirectory {
             .update_expression(expression)
             .condition_expression(
                 "attribute_not_exists(employeeId) OR effectiveNanos < :n \
-                 OR (effectiveNanos = :n AND eventId = :e)",
+                 OR (effectiveNanos = :n AND facts = :facts)",
             )
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(values))
@@ -153,6 +171,15 @@ impl EmployeeDirectory {
             .await
             .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
         out.item.as_ref().map(parse_record).transpose()
+    }
+}
+
+/// The access-relevant facts of a change, compared when two events share an `effectiveAt`.
+fn facts(change: &Change) -> String {
+    match change {
+        Change::Onboarded { email, team, .. } => format!("onboarded|{}|{team}", email.user_name()),
+        Change::Transferred { email, team } => format!("transferred|{}|{team}", email.user_name()),
+        Change::Offboarded => "offboarded".to_owned(),
     }
 }
 

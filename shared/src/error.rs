@@ -53,23 +53,37 @@ pub enum Error {
     },
     /// A 200 answer that reports a partial failure (e.g. PutEvents' failed entries).
     #[error("{operation}: {detail}")]
-    Partial { operation: &'static str, detail: String, transient: bool },
+    Partial {
+        operation: &'static str,
+        detail: String,
+        transient: bool,
+    },
     /// Work in some accounts failed; the others were done. Retrying converges the rest.
     #[error("{failed} of {total} accounts failed; first: {first}")]
-    FanOut { failed: usize, total: usize, first: Box<Error> },
+    FanOut {
+        failed: usize,
+        total: usize,
+        first: Box<Error>,
+    },
 }
 
 fn in_account(account: &Option<String>) -> String {
-    account.as_deref().map(|a| format!(" in account {a}")).unwrap_or_default()
+    account
+        .as_deref()
+        .map(|a| format!(" in account {a}"))
+        .unwrap_or_default()
 }
 
 impl Error {
     pub fn disposition(&self) -> Disposition {
         match self {
             Error::Rejected(_) => Disposition::Rejected,
-            Error::Aws { transient: true, .. } | Error::Partial { transient: true, .. } => {
-                Disposition::Transient
+            Error::Aws {
+                transient: true, ..
             }
+            | Error::Partial {
+                transient: true, ..
+            } => Disposition::Transient,
             Error::Aws { .. } | Error::Partial { .. } => Disposition::Fault,
             Error::FanOut { first, .. } => match first.disposition() {
                 Disposition::Rejected => Disposition::Fault,
@@ -102,7 +116,10 @@ where
             let code = se.err().code().unwrap_or("Unknown");
             let message = se.err().message().unwrap_or("");
             let server_fault = se.raw().status().is_server_error();
-            (server_fault || is_transient_code(code), format!("{code}: {message}"))
+            (
+                server_fault || is_transient_code(code),
+                format!("{code}: {message}"),
+            )
         }
         SdkError::TimeoutError(_) => (true, "timeout".to_owned()),
         SdkError::DispatchFailure(_) => (true, "could not reach the service".to_owned()),
@@ -153,10 +170,17 @@ mod tests {
     fn rejections_are_never_retried_and_fan_out_failures_always_are() {
         let rejected = Error::Rejected(Rejection::new("bad"));
         assert_eq!(rejected.disposition(), Disposition::Rejected);
-        let fan = Error::FanOut { failed: 1, total: 3, first: Box::new(rejected) };
+        let fan = Error::FanOut {
+            failed: 1,
+            total: 3,
+            first: Box::new(rejected),
+        };
         assert_eq!(fan.disposition(), Disposition::Fault);
-        let throttled =
-            Error::Partial { operation: "PutEvents", detail: "1 failed".into(), transient: true };
+        let throttled = Error::Partial {
+            operation: "PutEvents",
+            detail: "1 failed".into(),
+            transient: true,
+        };
         assert_eq!(throttled.disposition(), Disposition::Transient);
     }
 

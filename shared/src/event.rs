@@ -36,7 +36,11 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(reason: impl Into<String>) -> Self {
-        Rejection { reason: reason.into(), event_id: None, employee_id: None }
+        Rejection {
+            reason: reason.into(),
+            event_id: None,
+            employee_id: None,
+        }
     }
 
     fn with_event(mut self, id: &EventId) -> Self {
@@ -80,11 +84,14 @@ impl EventId {
     /// deduplication ids and IAM session names are built from them, so nothing else may pass.
     pub fn parse(s: &str) -> Result<EventId, Rejection> {
         let ok = (1..=128).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
         if ok {
             Ok(EventId(s.to_owned()))
         } else {
-            Err(Rejection::new("event `id` must be 1-128 characters of letters, digits and -_.:"))
+            Err(Rejection::new(
+                "event `id` must be 1-128 characters of letters, digits and -_.:",
+            ))
         }
     }
 
@@ -111,7 +118,8 @@ impl EmployeeId {
         let b = s.as_bytes();
         let ok = (1..=64).contains(&b.len())
             && b[0].is_ascii_alphanumeric()
-            && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c));
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c));
         if ok {
             Ok(EmployeeId(s.to_owned()))
         } else {
@@ -157,7 +165,9 @@ impl Email {
             return bad("must contain one @");
         };
         if local.is_empty()
-            || !local.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=.-".contains(&c))
+            || !local
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"_+=.-".contains(&c))
         {
             return bad("has a local part with characters other than letters, digits and _+=.-");
         }
@@ -212,7 +222,9 @@ impl Instant {
     }
 
     pub fn from_unix_nanos(n: i128) -> Option<Instant> {
-        OffsetDateTime::from_unix_timestamp_nanos(n).ok().map(Instant)
+        OffsetDateTime::from_unix_timestamp_nanos(n)
+            .ok()
+            .map(Instant)
     }
 
     pub fn now() -> Instant {
@@ -282,8 +294,16 @@ pub struct HrEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Onboarded { email: Email, team: Team, given_name: Option<String>, family_name: Option<String> },
-    Transferred { email: Email, team: Team },
+    Onboarded {
+        email: Email,
+        team: Team,
+        given_name: Option<String>,
+        family_name: Option<String>,
+    },
+    Transferred {
+        email: Email,
+        team: Team,
+    },
     Offboarded,
 }
 
@@ -422,9 +442,8 @@ fn parse_hr(
         Some(s) => Instant::parse_rfc3339("effectiveAt", &s),
         None => Ok(time),
     };
-    let optional_name = |field: &str, s: Option<String>| {
-        s.map(|s| parse_person_name(field, &s)).transpose()
-    };
+    let optional_name =
+        |field: &str, s: Option<String>| s.map(|s| parse_person_name(field, &s)).transpose();
     // Each step validates one field; the employee id, once valid, is attached to any later
     // rejection so that the outcome event can say whose request was refused.
     let (employee_id, effective_at, change) = match env.detail_type.as_str() {
@@ -441,7 +460,11 @@ fn parse_hr(
                 given_name: optional_name("givenName", d.given_name).map_err(with_id)?,
                 family_name: optional_name("familyName", d.family_name).map_err(with_id)?,
             };
-            (id.clone(), effective(d.effective_at).map_err(with_id)?, change)
+            (
+                id.clone(),
+                effective(d.effective_at).map_err(with_id)?,
+                change,
+            )
         }
         TRANSFERRED => {
             let d: TransferredDetail = detail(env)?;
@@ -454,7 +477,11 @@ fn parse_hr(
                 email: Email::parse(&d.email).map_err(with_id)?,
                 team: Team::parse(&d.team, policy).map_err(with_id)?,
             };
-            (id.clone(), effective(d.effective_at).map_err(with_id)?, change)
+            (
+                id.clone(),
+                effective(d.effective_at).map_err(with_id)?,
+                change,
+            )
         }
         OFFBOARDED => {
             let d: OffboardedDetail = detail(env)?;
@@ -469,7 +496,12 @@ fn parse_hr(
             return Err(Rejection::new(format!("unknown HR detail-type `{other}`")));
         }
     };
-    Ok(HrEvent { event_id, employee_id, effective_at, change })
+    Ok(HrEvent {
+        event_id,
+        employee_id,
+        effective_at,
+        change,
+    })
 }
 
 fn parse_sync(env: &Envelope, event_id: EventId) -> Result<SyncItem, Rejection> {
@@ -483,7 +515,11 @@ fn parse_sync(env: &Envelope, event_id: EventId) -> Result<SyncItem, Rejection> 
             r.employee_id = Some(employee_id.clone());
             r
         })?;
-    Ok(SyncItem { event_id, employee_id, account_id })
+    Ok(SyncItem {
+        event_id,
+        employee_id,
+        account_id,
+    })
 }
 
 #[cfg(test)]
@@ -524,7 +560,9 @@ mod tests {
         };
         assert_eq!(e.employee_id.as_str(), "E1001");
         assert_eq!(e.effective_at.rfc3339(), "2026-11-02T09:00:00Z");
-        let Change::Onboarded { email, team, .. } = e.change else { panic!() };
+        let Change::Onboarded { email, team, .. } = e.change else {
+            panic!()
+        };
         assert_eq!(email.user_name(), "ada.lovelace@example.com");
         assert_eq!(team.as_str(), "engineering");
     }
@@ -560,7 +598,10 @@ mod tests {
         for detail in cases {
             let r = onboarding(detail.clone()).expect_err(&detail.to_string());
             assert!(!r.reason.is_empty());
-            assert_eq!(r.event_id.as_deref(), Some("6a7e8feb-b491-4cf7-a9f1-bf3703467718"));
+            assert_eq!(
+                r.event_id.as_deref(),
+                Some("6a7e8feb-b491-4cf7-a9f1-bf3703467718")
+            );
         }
     }
 
@@ -579,15 +620,21 @@ mod tests {
         v["source"] = "com.evil.hr".into();
         let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap_err();
         assert!(r.reason.contains("com.evil.hr"));
-        let r = parse_inbound(&envelope("Employee Promoted", serde_json::json!({})), &policy())
-            .unwrap_err();
+        let r = parse_inbound(
+            &envelope("Employee Promoted", serde_json::json!({})),
+            &policy(),
+        )
+        .unwrap_err();
         assert!(r.reason.contains("Employee Promoted"));
     }
 
     #[test]
     fn oversized_and_malformed_json_are_refused() {
         let big = vec![b' '; MAX_EVENT_BYTES + 1];
-        assert!(parse_inbound(&big, &policy()).unwrap_err().reason.contains("bytes"));
+        assert!(parse_inbound(&big, &policy())
+            .unwrap_err()
+            .reason
+            .contains("bytes"));
         assert!(parse_inbound(b"{\"id\": ", &policy()).is_err());
         assert!(parse_inbound(b"[]", &policy()).is_err());
     }
@@ -611,10 +658,11 @@ mod tests {
 
     #[test]
     fn offboarding_needs_only_the_employee_id() {
-        let Inbound::Hr(e) =
-            parse_inbound(&envelope(OFFBOARDED, serde_json::json!({"employeeId": "E7"})), &policy())
-                .unwrap()
-        else {
+        let Inbound::Hr(e) = parse_inbound(
+            &envelope(OFFBOARDED, serde_json::json!({"employeeId": "E7"})),
+            &policy(),
+        )
+        .unwrap() else {
             panic!()
         };
         assert_eq!(e.change, Change::Offboarded);

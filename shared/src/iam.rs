@@ -11,7 +11,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::error::{aws, Error};
 use crate::event::AccountId;
-use crate::plan::{Action, Credential, Found, UserState, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH};
+use crate::plan::{
+    Action, Credential, Found, UserState, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH,
+};
 use crate::policy::Policy;
 
 /// The permissions boundary every managed user carries.
@@ -77,8 +79,12 @@ impl AccountIam {
     /// groups of `environment` with their policies. A group name already taken outside
     /// `/gatehouse/` is a fault for a person to resolve; Gatehouse does not adopt it.
     pub async fn ensure_baseline(&self, policy: &Policy, environment: &str) -> Result<(), Error> {
-        for (name, document) in [(BOUNDARY_POLICY, BOUNDARY_DOCUMENT), (MFA_POLICY, MFA_DOCUMENT)] {
-            let created = self.client
+        for (name, document) in [
+            (BOUNDARY_POLICY, BOUNDARY_DOCUMENT),
+            (MFA_POLICY, MFA_DOCUMENT),
+        ] {
+            let created = self
+                .client
                 .create_policy()
                 .policy_name(name)
                 .path(MANAGED_PATH)
@@ -97,7 +103,13 @@ impl AccountIam {
             if policy.is_people_group(&group) {
                 wanted.insert(self.policy_arn(MFA_POLICY));
             }
-            let created = self.client.create_group().group_name(&group).path(MANAGED_PATH).send().await;
+            let created = self
+                .client
+                .create_group()
+                .group_name(&group)
+                .path(MANAGED_PATH)
+                .send()
+                .await;
             let attached = match self.tolerate("CreateGroup", created, &["EntityAlreadyExists"])? {
                 Some(_) => BTreeSet::new(),
                 None => self.existing_group_policies(&group).await?,
@@ -164,20 +176,30 @@ impl AccountIam {
         for (k, v) in tags {
             req = req.tags(tag(k, v)?);
         }
-        Ok(self.tolerate("CreateUser", req.send().await, &["EntityAlreadyExists"])?.is_some())
+        Ok(self
+            .tolerate("CreateUser", req.send().await, &["EntityAlreadyExists"])?
+            .is_some())
     }
 
     /// What the account holds under `name`.
     pub async fn read_user(&self, name: &str, depth: Depth) -> Result<Found, Error> {
         let got = self.client.get_user().user_name(name).send().await;
-        let Some(user) = self.tolerate("GetUser", got, &["NoSuchEntity"])?.and_then(|o| o.user)
+        let Some(user) = self
+            .tolerate("GetUser", got, &["NoSuchEntity"])?
+            .and_then(|o| o.user)
         else {
             return Ok(Found::Absent);
         };
         if user.path() != PEOPLE_PATH {
-            return Ok(Found::Unmanaged { path: user.path().to_owned() });
+            return Ok(Found::Unmanaged {
+                path: user.path().to_owned(),
+            });
         }
-        let tags = user.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let tags = user
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
         let (managed_groups, login_profile, deny_all, credentials) = futures::try_join!(
             self.managed_groups(name),
             self.has_login_profile(name),
@@ -189,7 +211,13 @@ impl AccountIam {
                 }
             }
         )?;
-        Ok(Found::Managed(UserState { tags, managed_groups, login_profile, deny_all, credentials }))
+        Ok(Found::Managed(UserState {
+            tags,
+            managed_groups,
+            login_profile,
+            deny_all,
+            credentials,
+        }))
     }
 
     async fn managed_groups(&self, name: &str) -> Result<BTreeSet<String>, Error> {
@@ -212,13 +240,22 @@ impl AccountIam {
 
     async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
         let got = self.client.get_login_profile().user_name(name).send().await;
-        Ok(self.tolerate("GetLoginProfile", got, &["NoSuchEntity"])?.is_some())
+        Ok(self
+            .tolerate("GetLoginProfile", got, &["NoSuchEntity"])?
+            .is_some())
     }
 
     async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
-        let got =
-            self.client.get_user_policy().user_name(name).policy_name(DENY_ALL_POLICY).send().await;
-        Ok(self.tolerate("GetUserPolicy", got, &["NoSuchEntity"])?.is_some())
+        let got = self
+            .client
+            .get_user_policy()
+            .user_name(name)
+            .policy_name(DENY_ALL_POLICY)
+            .send()
+            .await;
+        Ok(self
+            .tolerate("GetUserPolicy", got, &["NoSuchEntity"])?
+            .is_some())
     }
 
     async fn active_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
@@ -299,7 +336,9 @@ impl AccountIam {
                     .service_specific_credentials()
                     .iter()
                     .filter(|k| k.status() == &StatusType::Active)
-                    .map(|k| Credential::ServiceSpecific(k.service_specific_credential_id().to_owned()))
+                    .map(|k| {
+                        Credential::ServiceSpecific(k.service_specific_credential_id().to_owned())
+                    })
                     .collect::<Vec<_>>())
             },
         )?;
@@ -322,7 +361,10 @@ impl AccountIam {
                 })
             }
             Action::Tag(tags) => {
-                let tags = tags.iter().map(|(k, v)| tag(k, v)).collect::<Result<Vec<_>, _>>()?;
+                let tags = tags
+                    .iter()
+                    .map(|(k, v)| tag(k, v))
+                    .collect::<Result<Vec<_>, _>>()?;
                 c.tag_user()
                     .user_name(name)
                     .set_tags(Some(tags))
@@ -347,7 +389,12 @@ impl AccountIam {
                     .map_err(|e| self.err("AddUserToGroup", e))?;
             }
             Action::RemoveFromGroup(g) => {
-                let r = c.remove_user_from_group().user_name(name).group_name(g).send().await;
+                let r = c
+                    .remove_user_from_group()
+                    .user_name(name)
+                    .group_name(g)
+                    .send()
+                    .await;
                 self.tolerate("RemoveUserFromGroup", r, &["NoSuchEntity"])?;
             }
             Action::DeleteLoginProfile => {
@@ -364,8 +411,12 @@ impl AccountIam {
                     .map_err(|e| self.err("PutUserPolicy", e))?;
             }
             Action::DeleteDenyAll => {
-                let r =
-                    c.delete_user_policy().user_name(name).policy_name(DENY_ALL_POLICY).send().await;
+                let r = c
+                    .delete_user_policy()
+                    .user_name(name)
+                    .policy_name(DENY_ALL_POLICY)
+                    .send()
+                    .await;
                 self.tolerate("DeleteUserPolicy", r, &["NoSuchEntity"])?;
             }
             Action::Deactivate(credential) => self.deactivate(name, credential).await?,
@@ -413,8 +464,14 @@ impl AccountIam {
                 .map(drop)
                 .map_err(|e| self.err("UpdateSigningCertificate", e)),
             Credential::MfaDevice(serial) => {
-                let r = c.deactivate_mfa_device().user_name(name).serial_number(serial).send().await;
-                self.tolerate("DeactivateMFADevice", r, &["NoSuchEntity"]).map(drop)
+                let r = c
+                    .deactivate_mfa_device()
+                    .user_name(name)
+                    .serial_number(serial)
+                    .send()
+                    .await;
+                self.tolerate("DeactivateMFADevice", r, &["NoSuchEntity"])
+                    .map(drop)
             }
         }
     }
@@ -431,7 +488,10 @@ impl AccountIam {
             .password_reset_required(true)
             .send()
             .await;
-        if self.tolerate("CreateLoginProfile", created, &["EntityAlreadyExists"])?.is_none() {
+        if self
+            .tolerate("CreateLoginProfile", created, &["EntityAlreadyExists"])?
+            .is_none()
+        {
             self.client
                 .update_login_profile()
                 .user_name(name)
@@ -446,9 +506,13 @@ impl AccountIam {
 }
 
 fn tag(k: &str, v: &str) -> Result<Tag, Error> {
-    Tag::builder().key(k).value(v).build().map_err(|e| Error::Partial {
-        operation: "TagUser",
-        detail: format!("tag {k} could not be built: {e}"),
-        transient: false,
-    })
+    Tag::builder()
+        .key(k)
+        .value(v)
+        .build()
+        .map_err(|e| Error::Partial {
+            operation: "TagUser",
+            detail: format!("tag {k} could not be built: {e}"),
+            transient: false,
+        })
 }

@@ -20,9 +20,8 @@ use crate::people::{self, Report};
 /// Handles one invocation payload and returns the Lambda answer.
 pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, Error> {
     if payload.get("Records").is_some() {
-        let batch: SqsEvent = serde_json::from_value(payload).map_err(|e| {
-            Error::Rejected(Rejection::new(format!("not an SQS batch: {e}")))
-        })?;
+        let batch: SqsEvent = serde_json::from_value(payload)
+            .map_err(|e| Error::Rejected(Rejection::new(format!("not an SQS batch: {e}"))))?;
         let answer = handle_batch(deps, batch).await;
         // A plain struct of strings: serializing it cannot fail.
         return Ok(serde_json::to_value(answer).unwrap_or_default());
@@ -46,10 +45,15 @@ async fn reject(deps: &Deps, rejection: Rejection) -> Result<Report, Error> {
     warn!(event_id = rejection.event_id.as_deref().unwrap_or("-"),
           employee_id = rejection.employee_id.as_ref().map(|e| e.as_str()).unwrap_or("-"),
           reason = %rejection.reason, "request rejected");
-    deps.outcomes.publish(&[Outcome::Rejected(Rejected::from(&rejection))]).await?;
+    deps.outcomes
+        .publish(&[Outcome::Rejected(Rejected::from(&rejection))])
+        .await?;
     let event_id = rejection.event_id.as_deref().unwrap_or("unknown");
-    let mut report =
-        Report::new(event_id, rejection.employee_id.as_ref(), people::Disposition::Rejected);
+    let mut report = Report::new(
+        event_id,
+        rejection.employee_id.as_ref(),
+        people::Disposition::Rejected,
+    );
     report.rejections.push(rejection.reason);
     Ok(report)
 }

@@ -34,7 +34,12 @@ pub struct AccountDirectory {
 
 impl AccountDirectory {
     pub fn new(client: aws_sdk_organizations::Client, tag_key: String, ttl: Duration) -> Self {
-        AccountDirectory { client, tag_key, ttl, cache: Mutex::new(None) }
+        AccountDirectory {
+            client,
+            tag_key,
+            ttl,
+            cache: Mutex::new(None),
+        }
     }
 
     /// Every ACTIVE account, from the cache while it is fresh.
@@ -86,7 +91,10 @@ impl AccountDirectory {
             .try_collect()
             .await
             .map_err(|e| aws("organizations", "ListAccounts", None, e))?;
-        let listed: Vec<OrgAccount> = pages.into_iter().flat_map(|p| p.accounts.unwrap_or_default()).collect();
+        let listed: Vec<OrgAccount> = pages
+            .into_iter()
+            .flat_map(|p| p.accounts.unwrap_or_default())
+            .collect();
         let active: Vec<(AccountId, String)> = listed
             .into_iter()
             .filter(is_active)
@@ -99,7 +107,11 @@ impl AccountDirectory {
         stream::iter(active)
             .map(|(id, name)| async move {
                 let environment = self.environment_tag(&id).await?;
-                Ok::<_, Error>(Account { id, name, environment })
+                Ok::<_, Error>(Account {
+                    id,
+                    name,
+                    environment,
+                })
             })
             .buffered(TAG_READS_AT_ONCE)
             .try_collect()

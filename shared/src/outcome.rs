@@ -124,8 +124,11 @@ impl OutcomePublisher {
                 .await
                 .map_err(|e| aws("events", "PutEvents", None, e))?;
             if out.failed_entry_count() > 0 {
-                let codes: Vec<&str> =
-                    out.entries().iter().filter_map(|e| e.error_code()).collect();
+                let codes: Vec<&str> = out
+                    .entries()
+                    .iter()
+                    .filter_map(|e| e.error_code())
+                    .collect();
                 return Err(Error::Partial {
                     operation: "PutEvents",
                     detail: format!(

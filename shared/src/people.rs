@@ -74,7 +74,11 @@ async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<Report, Error> {
         Recorded::Stale => {
             info!(event_id = %event.event_id, employee_id = %event.employee_id,
                   effective_at = %event.effective_at, "stale: a newer event is recorded; nothing changes");
-            return Ok(Report::new(event.event_id.as_str(), Some(&event.employee_id), Disposition::Stale));
+            return Ok(Report::new(
+                event.event_id.as_str(),
+                Some(&event.employee_id),
+                Disposition::Stale,
+            ));
         }
         Recorded::Current(record) => record,
     };
@@ -89,7 +93,11 @@ async fn handle_sync(deps: &Deps, item: &SyncItem) -> Result<Report, Error> {
     let Some(record) = deps.directory.get(&item.employee_id).await? else {
         info!(event_id = %item.event_id, employee_id = %item.employee_id,
               "sync: employee not in the directory; nothing to converge");
-        return Ok(Report::new(item.event_id.as_str(), Some(&item.employee_id), Disposition::Applied));
+        return Ok(Report::new(
+            item.event_id.as_str(),
+            Some(&item.employee_id),
+            Disposition::Applied,
+        ));
     };
     let scope = match &item.account_id {
         Some(a) => Scope::One(a.clone()),
@@ -110,7 +118,11 @@ async fn converge(
 ) -> Result<Report, Error> {
     let started = Clock::now();
     let policy = &deps.config.policy;
-    let mut report = Report::new(event_id.as_str(), Some(&record.employee_id), Disposition::Applied);
+    let mut report = Report::new(
+        event_id.as_str(),
+        Some(&record.employee_id),
+        Disposition::Applied,
+    );
     let mut outcomes = Vec::new();
 
     // environment -> groups, for the environments this person is granted.
@@ -118,10 +130,16 @@ async fn converge(
     if let (Status::Active, Some(team)) = (record.status, &record.team) {
         for grant in policy.grants(team, &record.employee_id) {
             match grant {
-                Grant::Allowed { environment, groups } => {
+                Grant::Allowed {
+                    environment,
+                    groups,
+                } => {
                     granted.insert(environment, groups);
                 }
-                Grant::Refused { environment, reason } => {
+                Grant::Refused {
+                    environment,
+                    reason,
+                } => {
                     warn!(event_id = %event_id, employee_id = %record.employee_id,
                           environment = %environment, %reason, "grant refused by policy");
                     report.rejections.push(reason.clone());
@@ -196,7 +214,11 @@ async fn converge(
         0 => Ok(report),
         failed => {
             let first = Box::new(failures.swap_remove(0));
-            Err(Error::FanOut { failed, total, first })
+            Err(Error::FanOut {
+                failed,
+                total,
+                first,
+            })
         }
     }
 }
@@ -215,16 +237,23 @@ async fn converge_account(
     granted: Option<(String, std::collections::BTreeSet<String>)>,
     event_id: &EventId,
 ) -> Result<AccountWork, Error> {
-    let mut work = AccountWork { result: AccountResult::Unchanged, outcomes: Vec::new() };
+    let mut work = AccountWork {
+        result: AccountResult::Unchanged,
+        outcomes: Vec::new(),
+    };
     let current = record.user_name.as_deref();
-    if let (Some((environment, groups)), Some(name), Some(team)) =
-        (&granted, current, &record.team)
+    if let (Some((environment, groups)), Some(name), Some(team)) = (&granted, current, &record.team)
     {
-        let iam = deps.baselined_iam(&account.id, environment, event_id).await?;
+        let iam = deps
+            .baselined_iam(&account.id, environment, event_id)
+            .await?;
         let desired = Desired {
             user_name: name.to_owned(),
             employee_id: record.employee_id.clone(),
-            state: DesiredState::Active { team: team.clone(), groups: groups.clone() },
+            state: DesiredState::Active {
+                team: team.clone(),
+                groups: groups.clone(),
+            },
         };
         // Optimistic: a new hire's user does not exist yet, so try to create it first and read
         // the account only if the name turns out to be taken. Saves reads on the common path.
@@ -277,7 +306,11 @@ async fn converge_account(
     // Every other user name this person has had here is sealed (the current one too, when the
     // person has no access in this account).
     let keep = granted.as_ref().and(current);
-    let stale: Vec<&String> = record.user_names.iter().filter(|n| Some(n.as_str()) != keep).collect();
+    let stale: Vec<&String> = record
+        .user_names
+        .iter()
+        .filter(|n| Some(n.as_str()) != keep)
+        .collect();
     if stale.is_empty() {
         return Ok(work);
     }
@@ -290,9 +323,13 @@ async fn converge_account(
         let desired = Desired {
             user_name: name.clone(),
             employee_id: record.employee_id.clone(),
-            state: DesiredState::Disabled { at, by: event_id.clone() },
+            state: DesiredState::Disabled {
+                at,
+                by: event_id.clone(),
+            },
         };
-        let actions = plan(&desired, &iam.read_user(name, Depth::Revoke).await?).unwrap_or_default();
+        let actions =
+            plan(&desired, &iam.read_user(name, Depth::Revoke).await?).unwrap_or_default();
         for action in &actions {
             iam.apply(name, action).await?;
         }
@@ -322,7 +359,10 @@ async fn issue_password(
     name: &str,
 ) -> Result<String, Error> {
     let password = crate::secrets::random_password();
-    let arn = deps.vault.store(iam.account(), name, &record.employee_id, &password).await?;
+    let arn = deps
+        .vault
+        .store(iam.account(), name, &record.employee_id, &password)
+        .await?;
     iam.create_login_profile(name, &password).await?;
     Ok(arn)
 }

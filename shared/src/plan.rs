@@ -36,7 +36,10 @@ pub struct Desired {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DesiredState {
     /// An active user with console access, in exactly these managed groups.
-    Active { team: Team, groups: BTreeSet<String> },
+    Active {
+        team: Team,
+        groups: BTreeSet<String>,
+    },
     /// Sealed: no way in, kept for audit.
     Disabled { at: Instant, by: EventId },
 }
@@ -46,7 +49,9 @@ pub enum DesiredState {
 pub enum Found {
     Absent,
     /// A user Gatehouse did not make (outside `/gatehouse/people/`): never to be taken over.
-    Unmanaged { path: String },
+    Unmanaged {
+        path: String,
+    },
     Managed(UserState),
 }
 
@@ -84,7 +89,9 @@ pub enum Credential {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Create the user under [`PEOPLE_PATH`] with these tags and the permissions boundary.
-    CreateUser { tags: BTreeMap<String, String> },
+    CreateUser {
+        tags: BTreeMap<String, String>,
+    },
     Tag(BTreeMap<String, String>),
     Untag(Vec<String>),
     AddToGroup(String),
@@ -127,7 +134,9 @@ pub fn plan(desired: &Desired, found: &Found) -> Result<Vec<Action>, Conflict> {
         Found::Absent => {
             return Ok(match &desired.state {
                 DesiredState::Active { team, groups } => {
-                    let mut actions = vec![Action::CreateUser { tags: active_tags(desired, team) }];
+                    let mut actions = vec![Action::CreateUser {
+                        tags: active_tags(desired, team),
+                    }];
                     actions.extend(groups.iter().cloned().map(Action::AddToGroup));
                     actions.push(Action::CreateLoginProfile);
                     actions
@@ -163,7 +172,10 @@ pub fn plan(desired: &Desired, found: &Found) -> Result<Vec<Action>, Conflict> {
 
 fn active_tags(desired: &Desired, team: &Team) -> BTreeMap<String, String> {
     BTreeMap::from([
-        (TAG_EMPLOYEE.to_owned(), desired.employee_id.as_str().to_owned()),
+        (
+            TAG_EMPLOYEE.to_owned(),
+            desired.employee_id.as_str().to_owned(),
+        ),
         (TAG_TEAM.to_owned(), team.as_str().to_owned()),
         (TAG_STATUS.to_owned(), STATUS_ACTIVE.to_owned()),
     ])
@@ -191,8 +203,19 @@ fn enable(
     if !stale.is_empty() {
         actions.push(Action::Untag(stale));
     }
-    actions.extend(state.managed_groups.difference(groups).cloned().map(Action::RemoveFromGroup));
-    actions.extend(groups.difference(&state.managed_groups).cloned().map(Action::AddToGroup));
+    actions.extend(
+        state
+            .managed_groups
+            .difference(groups)
+            .cloned()
+            .map(Action::RemoveFromGroup),
+    );
+    actions.extend(
+        groups
+            .difference(&state.managed_groups)
+            .cloned()
+            .map(Action::AddToGroup),
+    );
     if !state.login_profile {
         actions.push(Action::CreateLoginProfile);
     }
@@ -212,7 +235,13 @@ fn disable(at: &Instant, by: &EventId, state: &UserState) -> Vec<Action> {
         actions.push(Action::DeleteLoginProfile);
     }
     actions.extend(state.credentials.iter().cloned().map(Action::Deactivate));
-    actions.extend(state.managed_groups.iter().cloned().map(Action::RemoveFromGroup));
+    actions.extend(
+        state
+            .managed_groups
+            .iter()
+            .cloned()
+            .map(Action::RemoveFromGroup),
+    );
     // The first disable's time and event stay on the user; a redelivery changes nothing.
     if state.tags.get(TAG_STATUS).map(String::as_str) != Some(STATUS_DISABLED) {
         actions.push(Action::Tag(BTreeMap::from([
@@ -255,7 +284,10 @@ mod tests {
 
     fn managed(tags: &[(&str, &str)]) -> UserState {
         UserState {
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             ..UserState::default()
         }
     }
@@ -275,7 +307,9 @@ mod tests {
     #[test]
     fn onboarding_an_absent_user_creates_tags_groups_and_console() {
         let actions = plan(&active(&["developers", "readers"]), &Found::Absent).unwrap();
-        let Action::CreateUser { tags } = &actions[0] else { panic!("{actions:?}") };
+        let Action::CreateUser { tags } = &actions[0] else {
+            panic!("{actions:?}")
+        };
         assert_eq!(tags[TAG_EMPLOYEE], "E1");
         assert_eq!(tags[TAG_TEAM], "engineering");
         assert_eq!(tags[TAG_STATUS], STATUS_ACTIVE);
@@ -291,7 +325,10 @@ mod tests {
 
     #[test]
     fn converged_user_needs_nothing_and_keeps_its_password() {
-        assert_eq!(plan(&active(&["developers"]), &Found::Managed(ours_active())).unwrap(), []);
+        assert_eq!(
+            plan(&active(&["developers"]), &Found::Managed(ours_active())).unwrap(),
+            []
+        );
     }
 
     #[test]
@@ -335,7 +372,9 @@ mod tests {
             assert!(actions.contains(&Action::Deactivate(c.clone())), "{c:?}");
         }
         assert!(actions.contains(&Action::RemoveFromGroup("developers".into())));
-        let Some(Action::Tag(tags)) = actions.last() else { panic!() };
+        let Some(Action::Tag(tags)) = actions.last() else {
+            panic!()
+        };
         assert_eq!(tags[TAG_STATUS], STATUS_DISABLED);
         assert_eq!(tags[TAG_DISABLED_BY], "ev-2");
         assert!(!actions.iter().any(Action::grants));
@@ -381,7 +420,10 @@ mod tests {
         let actions = plan(&active(&["testers"]), &Found::Managed(ours_active())).unwrap();
         assert_eq!(
             actions,
-            [Action::RemoveFromGroup("developers".into()), Action::AddToGroup("testers".into())]
+            [
+                Action::RemoveFromGroup("developers".into()),
+                Action::AddToGroup("testers".into())
+            ]
         );
     }
 }

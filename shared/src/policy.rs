@@ -27,7 +27,10 @@ pub enum PolicyError {
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> PolicyError {
-    PolicyError::Invalid { key: key.into(), reason: reason.into() }
+    PolicyError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,7 +101,10 @@ pub struct ServiceAccount {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grant {
     /// A user in these groups.
-    Allowed { environment: String, groups: BTreeSet<String> },
+    Allowed {
+        environment: String,
+        groups: BTreeSet<String>,
+    },
     /// The team reaches this environment but the person may not enter it.
     Refused { environment: String, reason: String },
 }
@@ -106,7 +112,8 @@ pub enum Grant {
 /// IAM's rule for user, group, role and policy names (`[\w+=,.@-]`, ASCII), with its length.
 pub fn is_iam_name(s: &str, max: usize) -> bool {
     (1..=max).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
 }
 
 impl Policy {
@@ -124,27 +131,36 @@ impl Policy {
 
     /// Reads the file at `path`.
     pub fn load(path: &str) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PolicyError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Policy::parse(&text)
     }
 
     fn validate(&self) -> Result<(), PolicyError> {
         if self.hr_source.is_empty() || self.hr_source == crate::event::GATEHOUSE_SOURCE {
-            return Err(invalid("hr_source", "must be a non-empty source other than `gatehouse`"));
+            return Err(invalid(
+                "hr_source",
+                "must be a non-empty source other than `gatehouse`",
+            ));
         }
         if !is_valid_tag_key(&self.environment_tag) {
             return Err(invalid("environment_tag", "must be a valid tag key"));
         }
-        for (key, role) in
-            [("bootstrap_role", &self.bootstrap_role), ("provisioner_role", &self.provisioner_role)]
-        {
+        for (key, role) in [
+            ("bootstrap_role", &self.bootstrap_role),
+            ("provisioner_role", &self.provisioner_role),
+        ] {
             if !is_iam_name(role, 64) {
                 return Err(invalid(key, "is not a name IAM can hold for a role"));
             }
         }
         if self.environments.is_empty() {
-            return Err(invalid("environments", "at least one environment is needed"));
+            return Err(invalid(
+                "environments",
+                "at least one environment is needed",
+            ));
         }
         for (name, env) in &self.environments {
             if !is_simple_name(name) {
@@ -172,7 +188,10 @@ impl Policy {
         }
         for (name, group) in &self.groups {
             if !is_iam_name(name, 128) {
-                return Err(invalid(format!("groups.{name}"), "is not a name IAM can hold for a group"));
+                return Err(invalid(
+                    format!("groups.{name}"),
+                    "is not a name IAM can hold for a group",
+                ));
             }
             for (i, arn) in group.managed_policies.iter().enumerate() {
                 if !is_policy_arn(arn) {
@@ -186,12 +205,18 @@ impl Policy {
         let mut people_groups = BTreeSet::new();
         for (team, spec) in &self.teams {
             if !is_simple_name(team) {
-                return Err(invalid(format!("teams.{team}"), "team names are 1-64 of a-z 0-9 -"));
+                return Err(invalid(
+                    format!("teams.{team}"),
+                    "team names are 1-64 of a-z 0-9 -",
+                ));
             }
             for (env, groups) in &spec.access {
                 let key = format!("teams.{team}.access.{env}");
                 if !self.environments.contains_key(env) {
-                    return Err(invalid(key, "names an environment the policy does not define"));
+                    return Err(invalid(
+                        key,
+                        "names an environment the policy does not define",
+                    ));
                 }
                 for (i, g) in groups.iter().enumerate() {
                     if !self.groups.contains_key(g) {
@@ -209,11 +234,17 @@ impl Policy {
                 return Err(invalid(key, "is not a name IAM can hold for a user"));
             }
             if !self.environments.contains_key(&sa.environment) {
-                return Err(invalid(format!("{key}.environment"), "names an unknown environment"));
+                return Err(invalid(
+                    format!("{key}.environment"),
+                    "names an unknown environment",
+                ));
             }
             for (i, g) in sa.groups.iter().enumerate() {
                 if !self.groups.contains_key(g) {
-                    return Err(invalid(format!("{key}.groups[{i}]"), "names an unknown group"));
+                    return Err(invalid(
+                        format!("{key}.groups[{i}]"),
+                        "names an unknown group",
+                    ));
                 }
                 // People's groups carry the MFA-enforcing policy; a service account (no console,
                 // access keys only) in such a group would be locked out.
@@ -245,7 +276,10 @@ impl Policy {
                             "{env} is restricted and employee {who} is not on its allow list"
                         ),
                     },
-                    _ => Grant::Allowed { environment, groups: groups.iter().cloned().collect() },
+                    _ => Grant::Allowed {
+                        environment,
+                        groups: groups.iter().cloned().collect(),
+                    },
                 }
             })
             .collect()
@@ -268,25 +302,33 @@ impl Policy {
 
     /// Whether `group` is granted to people (and so carries the MFA-enforcing policy).
     pub fn is_people_group(&self, group: &str) -> bool {
-        self.teams.values().flat_map(|t| t.access.values()).flatten().any(|g| g == group)
+        self.teams
+            .values()
+            .flat_map(|t| t.access.values())
+            .flatten()
+            .any(|g| g == group)
     }
 }
 
 impl Environment {
     fn allows(&self, who: &EmployeeId) -> bool {
-        self.allow.as_ref().is_some_and(|a| a.iter().any(|id| id == who.as_str()))
+        self.allow
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|id| id == who.as_str()))
     }
 }
 
 fn is_simple_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn is_valid_tag_key(s: &str) -> bool {
     (1..=128).contains(&s.len())
         && !s.starts_with("aws:")
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b))
 }
 
 fn is_policy_arn(s: &str) -> bool {
@@ -341,7 +383,10 @@ mod tests {
         assert_eq!(envs("product-management"), ["staging"]);
         assert_eq!(envs("solutions-architecture"), ["staging"]);
         assert!(p.environments["production"].restricted);
-        assert!(matches!(grants("site-reliability")[0], Grant::Refused { .. }));
+        assert!(matches!(
+            grants("site-reliability")[0],
+            Grant::Refused { .. }
+        ));
     }
 
     #[test]
@@ -353,7 +398,9 @@ mod tests {
             environment: "production".into(),
             reason: "production is restricted and employee E2 is not on its allow list".into()
         }));
-        assert!(matches!(&out[0], Grant::Allowed { environment, .. } if environment == "development"));
+        assert!(
+            matches!(&out[0], Grant::Allowed { environment, .. } if environment == "development")
+        );
         let ok = p.grants(&team, &EmployeeId::parse("E1").unwrap());
         assert!(ok.iter().all(|g| matches!(g, Grant::Allowed { .. })));
     }
@@ -361,12 +408,18 @@ mod tests {
     #[test]
     fn unknown_environment_in_a_team_is_refused_naming_the_key() {
         let text = MINIMAL.replace("production = [", "prod = [");
-        assert_eq!(key_of(Policy::parse(&text).unwrap_err()), "teams.engineering.access.prod");
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "teams.engineering.access.prod"
+        );
     }
 
     #[test]
     fn unknown_group_is_refused_naming_the_key() {
-        let text = MINIMAL.replace("development = [\"developers\"]", "development = [\"admins\"]");
+        let text = MINIMAL.replace(
+            "development = [\"developers\"]",
+            "development = [\"admins\"]",
+        );
         assert_eq!(
             key_of(Policy::parse(&text).unwrap_err()),
             "teams.engineering.access.development[0]"
@@ -382,12 +435,18 @@ mod tests {
     #[test]
     fn restricted_environment_without_allow_is_refused() {
         let text = MINIMAL.replace("allow = [\"E1\"]", "");
-        assert_eq!(key_of(Policy::parse(&text).unwrap_err()), "environments.production.allow");
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "environments.production.allow"
+        );
     }
 
     #[test]
     fn group_name_iam_cannot_hold_is_refused() {
-        let text = MINIMAL.replace("[groups.developers]", "[groups.developers]\n[groups.\"dev ops\"]");
+        let text = MINIMAL.replace(
+            "[groups.developers]",
+            "[groups.developers]\n[groups.\"dev ops\"]",
+        );
         assert_eq!(key_of(Policy::parse(&text).unwrap_err()), "groups.dev ops");
     }
 
@@ -396,7 +455,10 @@ mod tests {
         let text = format!(
             "{MINIMAL}\n[service_accounts.ci]\nenvironment = \"development\"\ngroups = [\"developers\"]"
         );
-        assert_eq!(key_of(Policy::parse(&text).unwrap_err()), "service_accounts.ci.groups[0]");
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "service_accounts.ci.groups[0]"
+        );
     }
 
     #[test]

@@ -62,13 +62,26 @@ impl PasswordVault {
             .name(&name)
             .description("Gatehouse: initial console password; must be changed at first sign-in")
             .secret_string(password)
-            .tags(Tag::builder().key("gatehouse:employee-id").value(employee.as_str()).build())
-            .tags(Tag::builder().key("gatehouse:account").value(account.as_str()).build())
+            .tags(
+                Tag::builder()
+                    .key("gatehouse:employee-id")
+                    .value(employee.as_str())
+                    .build(),
+            )
+            .tags(
+                Tag::builder()
+                    .key("gatehouse:account")
+                    .value(account.as_str())
+                    .build(),
+            )
             .send()
             .await;
         match created {
             Ok(out) => arn(out.arn),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_exists_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_exists_exception()) =>
+            {
                 let out = self
                     .client
                     .put_secret_value()

@@ -49,14 +49,38 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
         .policy_names
         .into_iter()
         .collect();
-    let keys = iam.list_access_keys().user_name(name).send().await.expect("list keys");
-    let ssh = iam.list_ssh_public_keys().user_name(name).send().await.expect("list ssh keys");
-    let certs = iam.list_signing_certificates().user_name(name).send().await.expect("list certs");
-    let mfa = iam.list_mfa_devices().user_name(name).send().await.expect("list mfa");
+    let keys = iam
+        .list_access_keys()
+        .user_name(name)
+        .send()
+        .await
+        .expect("list keys");
+    let ssh = iam
+        .list_ssh_public_keys()
+        .user_name(name)
+        .send()
+        .await
+        .expect("list ssh keys");
+    let certs = iam
+        .list_signing_certificates()
+        .user_name(name)
+        .send()
+        .await
+        .expect("list certs");
+    let mfa = iam
+        .list_mfa_devices()
+        .user_name(name)
+        .send()
+        .await
+        .expect("list mfa");
     Some(UserView {
         name: u.user_name.clone(),
         path: u.path.clone(),
-        tags: u.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect(),
+        tags: u
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
         groups,
         console,
         inline_policies,
@@ -81,7 +105,12 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
 
 /// Every user of the account whose path starts with `prefix`.
 pub async fn users(iam: &aws_sdk_iam::Client, prefix: &str) -> Vec<UserView> {
-    let listed = iam.list_users().path_prefix(prefix).send().await.expect("list users");
+    let listed = iam
+        .list_users()
+        .path_prefix(prefix)
+        .send()
+        .await
+        .expect("list users");
     let mut out = Vec::new();
     for u in listed.users() {
         if let Some(v) = user(iam, u.user_name()).await {

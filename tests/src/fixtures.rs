@@ -49,7 +49,14 @@ pub fn fresh_id() -> String {
     use rand::Rng;
     let n: u128 = rand::rng().random();
     let h = format!("{n:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// An SQS batch of envelopes, as Lambda delivers it from a FIFO queue (group = employee id).
@@ -58,7 +65,10 @@ pub fn sqs_batch(events: &[Value]) -> Value {
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let group = e["detail"]["employeeId"].as_str().unwrap_or("none").to_owned();
+            let group = e["detail"]["employeeId"]
+                .as_str()
+                .unwrap_or("none")
+                .to_owned();
             json!({
                 "messageId": format!("msg-{i}"),
                 "receiptHandle": format!("handle-{i}"),

@@ -49,20 +49,23 @@ pub struct Proxy {
 impl Proxy {
     /// Starts a proxy to `upstream` (e.g. `http://127.0.0.1:5000`) on a free loopback port.
     pub async fn start(upstream: &str) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let proxy = Proxy {
             url,
             calls: Arc::new(Mutex::new(Vec::new())),
             rules: Arc::new(Mutex::new(Vec::new())),
         };
-        let client: Client<_, Full<Bytes>> =
-            Client::builder(TokioExecutor::new()).build_http();
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_owned();
         let shared = proxy.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let (client, upstream, proxy) = (client.clone(), upstream.clone(), shared.clone());
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| {
@@ -91,14 +94,18 @@ impl Proxy {
     pub fn counts(&self) -> BTreeMap<String, usize> {
         let mut out = BTreeMap::new();
         for c in self.calls() {
-            *out.entry(format!("{}:{}", c.service, c.operation)).or_default() += 1;
+            *out.entry(format!("{}:{}", c.service, c.operation))
+                .or_default() += 1;
         }
         out
     }
 
     /// Calls of one operation.
     pub fn calls_of(&self, operation: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.operation == operation).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.operation == operation)
+            .collect()
     }
 
     /// Answers matching requests with `rule`'s response instead of forwarding them.
@@ -117,14 +124,16 @@ impl Proxy {
 pub fn deny_assume_role(account: String) -> impl Fn(&Call) -> Option<Injected> + Send + Sync {
     move |call: &Call| {
         let arn = call.params.get("RoleArn")?;
-        (call.operation == "AssumeRole" && arn.contains(&format!(":{account}:"))).then(|| Injected {
-            status: 403,
-            body: format!(
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+        (call.operation == "AssumeRole" && arn.contains(&format!(":{account}:"))).then(|| {
+            Injected {
+                status: 403,
+                body: format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
                  <Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized \
                  to perform: sts:AssumeRole on resource: {arn}</Message></Error>\
                  <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
-            ),
+                ),
+            }
         })
     }
 }
@@ -136,21 +145,41 @@ async fn forward(
     proxy: Proxy,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (mut parts, body) = req.into_parts();
-    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let call = describe(&parts, &bytes);
     proxy.calls.lock().unwrap().push(call.clone());
-    let injected = proxy.rules.lock().unwrap().iter().find_map(|rule| rule(&call));
+    let injected = proxy
+        .rules
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|rule| rule(&call));
     if let Some(Injected { status, body }) = injected {
         let mut resp = Response::new(Full::new(Bytes::from(body)));
         *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
         return Ok(resp);
     }
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     parts.uri = format!("{upstream}{path}").parse().unwrap();
-    match client.request(Request::from_parts(parts, Full::new(bytes))).await {
+    match client
+        .request(Request::from_parts(parts, Full::new(bytes)))
+        .await
+    {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             Ok(Response::from_parts(parts, Full::new(bytes)))
         }
         Err(e) => {
@@ -163,7 +192,12 @@ async fn forward(
 
 fn describe(parts: &hyper::http::request::Parts, body: &[u8]) -> Call {
     let header = |name: &str| {
-        parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
     };
     // SigV4: Credential=AKID/20261125/us-east-1/iam/aws4_request
     let auth = header("authorization");
@@ -173,15 +207,21 @@ fn describe(parts: &hyper::http::request::Parts, body: &[u8]) -> Call {
         .and_then(|c| c.split('/').nth(3))
         .unwrap_or_default()
         .to_owned();
-    let params: BTreeMap<String, String> = if header("content-type").starts_with("application/x-www-form-urlencoded") {
-        url::form_urlencoded::parse(body).into_owned().collect()
-    } else {
-        BTreeMap::new()
-    };
+    let params: BTreeMap<String, String> =
+        if header("content-type").starts_with("application/x-www-form-urlencoded") {
+            url::form_urlencoded::parse(body).into_owned().collect()
+        } else {
+            BTreeMap::new()
+        };
     let target = header("x-amz-target");
     let operation = match params.get("Action") {
         Some(action) => action.clone(),
         None => target.rsplit('.').next().unwrap_or_default().to_owned(),
     };
-    Call { service, operation, params, body: String::from_utf8_lossy(body).into_owned() }
+    Call {
+        service,
+        operation,
+        params,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
 }

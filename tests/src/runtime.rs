@@ -90,7 +90,9 @@ impl Function {
 
     /// Invokes the function synchronously: `Ok(answer)` or `Err(error document)`.
     pub async fn invoke(&self, payload: &Value) -> Result<Value, Value> {
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{}-{n:06}", self.name);
         let (tx, rx) = oneshot::channel();
         self.state.pending.lock().await.insert(id.clone(), tx);
@@ -120,7 +122,12 @@ async fn route(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return Ok(respond(StatusCode::NOT_FOUND, b"unknown path".to_vec()));
     };
@@ -138,12 +145,20 @@ async fn route(
             let mut r = respond(StatusCode::OK, payload);
             let h = r.headers_mut();
             h.insert("Lambda-Runtime-Aws-Request-Id", id.parse().unwrap());
-            h.insert("Lambda-Runtime-Deadline-Ms", deadline.to_string().parse().unwrap());
+            h.insert(
+                "Lambda-Runtime-Deadline-Ms",
+                deadline.to_string().parse().unwrap(),
+            );
             h.insert(
                 "Lambda-Runtime-Invoked-Function-Arn",
-                "arn:aws:lambda:us-east-1:000000000000:function:local".parse().unwrap(),
+                "arn:aws:lambda:us-east-1:000000000000:function:local"
+                    .parse()
+                    .unwrap(),
             );
-            h.insert("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000".parse().unwrap());
+            h.insert(
+                "Lambda-Runtime-Trace-Id",
+                "Root=1-00000000-000000000000000000000000".parse().unwrap(),
+            );
             Ok(r)
         }
         (Method::POST, "/init/error") => {
@@ -156,7 +171,11 @@ async fn route(
                 .and_then(|r| r.rsplit_once('/'))
                 .unwrap_or(("", ""));
             if let Some(reply) = state.pending.lock().await.remove(id) {
-                let _ = reply.send(if kind == "response" { Ok(parsed()) } else { Err(parsed()) });
+                let _ = reply.send(if kind == "response" {
+                    Ok(parsed())
+                } else {
+                    Err(parsed())
+                });
             }
             Ok(respond(StatusCode::ACCEPTED, Vec::new()))
         }

@@ -75,8 +75,11 @@ impl World {
         let emulator = emulator_url();
         // Any credentials reach the emulator's default account; from there, assuming a role in
         // a fresh account id makes that account this world's management account.
-        let bootstrap =
-            sdk_config(&emulator, Credentials::new("AKIDBOOTSTRAP", "bootstrap", None, None, "test")).await;
+        let bootstrap = sdk_config(
+            &emulator,
+            Credentials::new("AKIDBOOTSTRAP", "bootstrap", None, None, "test"),
+        )
+        .await;
         let management = random_account_id();
         let assumed = aws_sdk_sts::Client::new(&bootstrap)
             .assume_role()
@@ -116,7 +119,9 @@ impl World {
             policy_file: None,
         };
         for env in environments {
-            let id = world.create_account(&format!("{env}-account"), Some(env)).await;
+            let id = world
+                .create_account(&format!("{env}-account"), Some(env))
+                .await;
             world.accounts.insert(env.to_string(), id);
         }
 
@@ -162,7 +167,12 @@ impl World {
             .unwrap();
 
         let events = aws_sdk_eventbridge::Client::new(&world.direct);
-        events.create_event_bus().name(BUS).send().await.expect("create bus");
+        events
+            .create_event_bus()
+            .name(BUS)
+            .send()
+            .await
+            .expect("create bus");
         events
             .put_rule()
             .name("collect-outcomes")
@@ -178,7 +188,10 @@ impl World {
             .targets(
                 aws_sdk_eventbridge::types::Target::builder()
                     .id("outcomes")
-                    .arn(format!("arn:aws:sqs:{REGION}:{}:{OUTCOME_QUEUE}", world.management))
+                    .arn(format!(
+                        "arn:aws:sqs:{REGION}:{}:{OUTCOME_QUEUE}",
+                        world.management
+                    ))
                     .build()
                     .unwrap(),
             )
@@ -233,7 +246,10 @@ impl World {
         let mut s = vec![
             ("GATEHOUSE_DIRECTORY_TABLE".to_owned(), TABLE.to_owned()),
             ("GATEHOUSE_EVENT_BUS".to_owned(), BUS.to_owned()),
-            ("GATEHOUSE_WORK_QUEUE_URL".to_owned(), self.work_queue_url.clone()),
+            (
+                "GATEHOUSE_WORK_QUEUE_URL".to_owned(),
+                self.work_queue_url.clone(),
+            ),
         ];
         if let Some(p) = &self.policy_file {
             s.push(("GATEHOUSE_POLICY_FILE".to_owned(), p.clone()));
@@ -244,7 +260,10 @@ impl World {
     pub fn config(&self) -> Config {
         let settings = self.settings();
         Config::from_lookup(|name| {
-            settings.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            settings
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
         })
         .expect("valid test configuration")
     }
@@ -258,7 +277,9 @@ impl World {
     pub async fn iam(&self, account: &str) -> aws_sdk_iam::Client {
         let c = aws_sdk_sts::Client::new(&self.direct)
             .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole"))
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
             .role_session_name("test-reader")
             .send()
             .await
@@ -319,7 +340,10 @@ impl World {
         let item = aws_sdk_dynamodb::Client::new(&self.direct)
             .get_item()
             .table_name(TABLE)
-            .key("employeeId", aws_sdk_dynamodb::types::AttributeValue::S(employee.into()))
+            .key(
+                "employeeId",
+                aws_sdk_dynamodb::types::AttributeValue::S(employee.into()),
+            )
             .consistent_read(true)
             .send()
             .await

@@ -17,12 +17,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env().map_err(|e| format!("{FUNCTION}: configuration: {e}"))?;
     let sdk = aws_config::load_from_env().await;
     let deps = Deps::new(config, &sdk, FUNCTION);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handler(&deps, event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        handler(&deps, event)
+    }))
+    .await
 }
 
 async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
-    gatehouse::invocation::handle(deps, event.payload).await.map_err(|e| Diagnostic {
-        error_type: e.disposition().error_type().to_owned(),
-        error_message: e.to_string(),
-    })
+    gatehouse::invocation::handle(deps, event.payload)
+        .await
+        .map_err(|e| Diagnostic {
+            error_type: e.disposition().error_type().to_owned(),
+            error_message: e.to_string(),
+        })
 }

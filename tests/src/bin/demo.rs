@@ -44,9 +44,18 @@ async fn main() -> ExitCode {
     env.extend([
         ("AWS_ENDPOINT_URL".to_owned(), world.proxy.url.clone()),
         ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID".to_owned(), creds.access_key_id().to_owned()),
-        ("AWS_SECRET_ACCESS_KEY".to_owned(), creds.secret_access_key().to_owned()),
-        ("AWS_SESSION_TOKEN".to_owned(), creds.session_token().unwrap_or_default().to_owned()),
+        (
+            "AWS_ACCESS_KEY_ID".to_owned(),
+            creds.access_key_id().to_owned(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            creds.secret_access_key().to_owned(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_owned(),
+            creds.session_token().unwrap_or_default().to_owned(),
+        ),
         ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
         ("AWS_LAMBDA_LOG_LEVEL".to_owned(), "INFO".to_owned()),
     ]);
@@ -59,7 +68,10 @@ async fn main() -> ExitCode {
         }
     };
 
-    println!("\nOnboarding (each event through the Lambda Runtime API into {}):", binary.display());
+    println!(
+        "\nOnboarding (each event through the Lambda Runtime API into {}):",
+        binary.display()
+    );
     for (id, file, _) in PEOPLE {
         let event = fixtures::load(file);
         world.proxy.reset();
@@ -120,7 +132,10 @@ fn summary(report: &Value) -> String {
 type Matrix = BTreeMap<String, BTreeMap<String, UserView>>;
 
 async fn read_matrix(world: &World) -> Matrix {
-    let mut columns = vec![("management".to_owned(), aws_sdk_iam::Client::new(&world.direct))];
+    let mut columns = vec![(
+        "management".to_owned(),
+        aws_sdk_iam::Client::new(&world.direct),
+    )];
     for env in ENVIRONMENTS {
         columns.push((env.to_owned(), world.iam(world.account(env)).await));
     }
@@ -169,8 +184,14 @@ fn check(matrix: &Matrix) -> Vec<String> {
         let row = matrix.get(*id).cloned().unwrap_or_default();
         let placed: Vec<&String> = row.keys().collect();
         let expected: Vec<String> = home.iter().map(|h| h.to_string()).collect();
-        if placed.iter().map(|s| s.as_str()).ne(expected.iter().map(String::as_str)) {
-            wrong.push(format!("{id} has users in {placed:?}, expected {expected:?}"));
+        if placed
+            .iter()
+            .map(|s| s.as_str())
+            .ne(expected.iter().map(String::as_str))
+        {
+            wrong.push(format!(
+                "{id} has users in {placed:?}, expected {expected:?}"
+            ));
         }
         for (column, user) in row {
             if !user.console || user.groups.is_empty() {
