@@ -28,6 +28,7 @@ run: venv
 	$(WITH_EMULATOR) target/debug/demo target/debug/people-events
 
 test: venv
+	$(PY) -m unittest discover -s scripts -t scripts -p 'test_*.py'
 	cargo build --locked --workspace --all-targets
 	$(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked --workspace
 

@@ -1,7 +1,8 @@
 """The local AWS world's emulator: moto in server mode on loopback.
 
 Started by scripts/with-emulator.sh, never by hand. AWS managed policies are loaded
-(MOTO_IAM_LOAD_MANAGED_POLICIES, set by the caller) because groups attach them.
+(MOTO_IAM_LOAD_MANAGED_POLICIES, set by the caller) because groups attach them, and the
+extensions in emulator_ext/ fill the gaps Gatehouse's tests need filled.
 """
 import argparse
 import os
@@ -16,6 +17,10 @@ def main() -> None:
         sys.exit("MOTO_IAM_LOAD_MANAGED_POLICIES=true is required")
     from moto.server import main as moto_main
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import emulator_ext
+
+    emulator_ext.install()
     moto_main(["-H", "127.0.0.1", "-p", str(args.port)])
 
 

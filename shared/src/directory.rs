@@ -71,7 +71,6 @@ impl EmployeeDirectory {
     /// facts at the same instant loses to the one recorded first.
     pub async fn record(&self, event: &HrEvent) -> Result<Recorded, Error> {
         let mut set = vec![
-            "#status = :status",
             "effectiveAt = :at",
             "effectiveNanos = :n",
             "eventId = :e",
@@ -88,47 +87,52 @@ impl EmployeeDirectory {
             (":now".to_owned(), s(&Instant::now().rfc3339())),
             (":facts".to_owned(), s(&facts(&event.change))),
         ]);
-        let mut add = None;
-        let status = match &event.change {
+        // The person's address and team, when the event states them.
+        let person = |email: &crate::event::Email,
+                      team: &Team,
+                      set: &mut Vec<&str>,
+                      values: &mut HashMap<String, AttributeValue>| {
+            set.extend(["email = :email", "team = :team", "userName = :user"]);
+            values.insert(":email".into(), s(email.as_str()));
+            values.insert(":team".into(), s(team.as_str()));
+            values.insert(":user".into(), s(&email.user_name()));
+            email.user_name()
+        };
+        let user_name = match &event.change {
             Change::Onboarded {
                 email,
                 team,
                 given_name,
                 family_name,
             } => {
-                set.extend(["email = :email", "team = :team", "userName = :user"]);
-                values.insert(":email".into(), s(email.as_str()));
-                values.insert(":team".into(), s(team.as_str()));
-                values.insert(":user".into(), s(&email.user_name()));
-                for (attr, placeholder, v) in [
-                    ("givenName", ":gn", given_name),
-                    ("familyName", ":fn", family_name),
-                ] {
-                    if let Some(v) = v {
-                        set.push(if attr == "givenName" {
-                            "givenName = :gn"
-                        } else {
-                            "familyName = :fn"
-                        });
-                        values.insert(placeholder.into(), s(v));
-                    }
+                set.push("#status = :status");
+                values.insert(":status".into(), s(Status::Active.as_str()));
+                if let Some(v) = given_name {
+                    set.push("givenName = :gn");
+                    values.insert(":gn".into(), s(v));
                 }
-                add = Some(email.user_name());
-                Status::Active
+                if let Some(v) = family_name {
+                    set.push("familyName = :fn");
+                    values.insert(":fn".into(), s(v));
+                }
+                Some(person(email, team, &mut set, &mut values))
             }
             Change::Transferred { email, team } => {
-                set.extend(["email = :email", "team = :team", "userName = :user"]);
-                values.insert(":email".into(), s(email.as_str()));
-                values.insert(":team".into(), s(team.as_str()));
-                values.insert(":user".into(), s(&email.user_name()));
-                add = Some(email.user_name());
-                Status::Active
+                // A transfer moves a person between teams; it never brings a leaver back (only
+                // a newer onboarding does), so it keeps whatever status the record has.
+                set.push("#status = if_not_exists(#status, :status)");
+                values.insert(":status".into(), s(Status::Active.as_str()));
+                Some(person(email, team, &mut set, &mut values))
             }
-            Change::Offboarded => Status::Offboarded,
+            Change::Offboarded => {
+                set.push("#status = :status");
+                values.insert(":status".into(), s(Status::Offboarded.as_str()));
+                None
+            }
         };
-        values.insert(":status".into(), s(status.as_str()));
         let mut expression = format!("SET {}", set.join(", "));
-        if let Some(name) = add {
+        // Every name the person ever had, so that offboarding can seal all of them.
+        if let Some(name) = user_name {
             expression.push_str(" ADD userNames :names");
             values.insert(":names".into(), AttributeValue::Ss(vec![name]));
         }

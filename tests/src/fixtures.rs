@@ -91,3 +91,30 @@ pub fn sqs_batch(events: &[Value]) -> Value {
         .collect();
     json!({ "Records": records })
 }
+
+/// A transfer of `employee` to `team`, effective at `at`.
+pub fn transfer(employee: &str, email: &str, team: &str, at: &str) -> Value {
+    hr_event(
+        "Employee Transferred",
+        json!({"employeeId": employee, "email": email, "team": team, "effectiveAt": at}),
+    )
+}
+
+/// An offboarding of `employee`, effective at `at`.
+pub fn offboarding(employee: &str, at: &str) -> Value {
+    hr_event(
+        "Employee Offboarded",
+        json!({"employeeId": employee, "effectiveAt": at}),
+    )
+}
+
+/// An `Employee Sync` work item, for one account or (with `None`) everywhere.
+pub fn sync(employee: &str, account: Option<&str>) -> Value {
+    let mut detail = json!({"employeeId": employee});
+    if let Some(a) = account {
+        detail["accountId"] = json!(a);
+    }
+    let mut e = hr_event("Employee Sync", detail);
+    e["source"] = json!("gatehouse");
+    e
+}

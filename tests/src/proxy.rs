@@ -44,6 +44,8 @@ pub struct Proxy {
     pub url: String,
     calls: Arc<Mutex<Vec<Call>>>,
     rules: Arc<Mutex<Vec<Rule>>>,
+    /// Added to every forwarded call, in milliseconds: AWS's latency, which the emulator lacks.
+    latency_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Proxy {
@@ -57,6 +59,7 @@ impl Proxy {
             url,
             calls: Arc::new(Mutex::new(Vec::new())),
             rules: Arc::new(Mutex::new(Vec::new())),
+            latency_ms: Arc::default(),
         };
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_owned();
@@ -111,6 +114,13 @@ impl Proxy {
     /// Answers matching requests with `rule`'s response instead of forwarding them.
     pub fn inject(&self, rule: impl Fn(&Call) -> Option<Injected> + Send + Sync + 'static) {
         self.rules.lock().unwrap().push(Box::new(rule));
+    }
+
+    /// Adds `latency` to every call from now on (zero: none).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = latency.as_millis() as u64;
+        self.latency_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Removes every injected rule.
