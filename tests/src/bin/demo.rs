@@ -69,43 +69,65 @@ async fn main() -> ExitCode {
     };
 
     println!(
-        "\nOnboarding (each event through the Lambda Runtime API into {}):",
+        "\nEvery event goes through the Lambda Runtime API into {}.",
         binary.display()
     );
-    for (id, file, _) in PEOPLE {
-        let event = fixtures::load(file);
-        world.proxy.reset();
-        let answer = function.invoke(&event).await;
-        let calls = world.proxy.calls().len();
-        match answer {
-            Ok(report) => println!(
-                "  {id} {:<32} team {:<22} -> {} ({calls} AWS calls)",
-                event["detail"]["email"].as_str().unwrap_or_default(),
-                event["detail"]["team"].as_str().unwrap_or_default(),
-                summary(&report)
-            ),
-            Err(e) => println!("  {id} failed: {e}"),
+    let mut wrong = Vec::new();
+    for (title, files, expected) in steps() {
+        println!("\n== {title}");
+        for file in files {
+            let event = fixtures::load(file);
+            world.proxy.reset();
+            let answer = function.invoke(&event).await;
+            let calls = world.proxy.calls().len();
+            let d = &event["detail"];
+            let what = format!(
+                "{} {} {}",
+                event["detail-type"].as_str().unwrap_or_default(),
+                d["employeeId"].as_str().unwrap_or_default(),
+                d["team"]
+                    .as_str()
+                    .map(|t| format!("-> {t}"))
+                    .unwrap_or_default()
+            );
+            match answer {
+                Ok(report) => println!(
+                    "  {what:<44} {} ({calls} AWS calls)",
+                    summary(&report, &world)
+                ),
+                Err(e) => println!("  {what:<44} FAILED: {e}"),
+            }
         }
+        let matrix = read_matrix(&world).await;
+        print_matrix(&matrix);
+        wrong.extend(
+            check(&matrix, &expected)
+                .into_iter()
+                .map(|w| format!("after {title}: {w}")),
+        );
     }
 
-    let matrix = read_matrix(&world).await;
-    print_matrix(&matrix);
-    println!("\nRefusals (Request Rejected outcome events):");
+    println!("\nOutcome events on the bus:");
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for o in world.outcomes().await {
-        if o["detail-type"] == "Request Rejected" {
+        let kind = o["detail-type"].as_str().unwrap_or("?").to_owned();
+        if kind == "Request Rejected" {
             println!(
-                "  {} {}: {}",
+                "  refused: {} {}: {}",
                 o["detail"]["employeeId"].as_str().unwrap_or("-"),
                 o["detail"]["environment"].as_str().unwrap_or("-"),
                 o["detail"]["reason"].as_str().unwrap_or_default()
             );
         }
+        *counts.entry(kind).or_default() += 1;
+    }
+    for (kind, n) in counts {
+        println!("  {n} x {kind}");
     }
     println!("\nFunction logs: {}", log.display());
 
-    let wrong = check(&matrix);
     if wrong.is_empty() {
-        println!("\nEverybody is exactly where the access model puts them.");
+        println!("\nAfter every step, everybody was exactly where the access model puts them.");
         ExitCode::SUCCESS
     } else {
         for w in &wrong {
@@ -115,11 +137,58 @@ async fn main() -> ExitCode {
     }
 }
 
-fn summary(report: &Value) -> String {
+/// employee id -> column -> expected status of their user there (no entry: no user).
+type Expected = BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>;
+
+/// The story: who joins, who moves, who leaves, and where everybody must be after each step.
+fn steps() -> Vec<(&'static str, Vec<&'static str>, Expected)> {
+    let onboarded: Expected = PEOPLE
+        .iter()
+        .map(|(id, _, home)| (*id, home.iter().map(|h| (*h, "active")).collect()))
+        .collect();
+    let mut transferred = onboarded.clone();
+    transferred.insert(
+        "E1001",
+        [("development", "disabled"), ("testing", "active")].into(),
+    );
+    let mut offboarded = transferred.clone();
+    offboarded.insert(
+        "E1001",
+        [("development", "disabled"), ("testing", "disabled")].into(),
+    );
+    vec![
+        (
+            "Onboarding",
+            PEOPLE.iter().map(|(_, f, _)| *f).collect(),
+            onboarded,
+        ),
+        (
+            "Transfer: E1001 from engineering to qe",
+            vec!["transfer-engineer-to-qe.json"],
+            transferred,
+        ),
+        (
+            "Offboarding: E1001 leaves",
+            vec!["offboard-engineer.json"],
+            offboarded,
+        ),
+    ]
+}
+
+fn summary(report: &Value, world: &World) -> String {
     let mut s = report["result"].as_str().unwrap_or("?").to_owned();
     if let Some(accounts) = report["accounts"].as_object() {
-        for (acct, r) in accounts {
-            s.push_str(&format!(", {} in {acct}", r.as_str().unwrap_or("?")));
+        for (acct, r) in accounts.iter().filter(|(_, r)| *r != "unchanged") {
+            let env = world
+                .accounts
+                .iter()
+                .find(|(_, id)| *id == acct)
+                .map(|(e, _)| e.as_str());
+            s.push_str(&format!(
+                ", {} in {}",
+                r.as_str().unwrap_or("?"),
+                env.unwrap_or(acct)
+            ));
         }
     }
     if let Some(r) = report["rejections"].as_array().filter(|r| !r.is_empty()) {
@@ -178,24 +247,22 @@ fn print_matrix(matrix: &Matrix) {
     }
 }
 
-fn check(matrix: &Matrix) -> Vec<String> {
+fn check(matrix: &Matrix, expected: &Expected) -> Vec<String> {
     let mut wrong = Vec::new();
-    for (id, _, home) in PEOPLE {
+    for (id, _, _) in PEOPLE {
         let row = matrix.get(*id).cloned().unwrap_or_default();
-        let placed: Vec<&String> = row.keys().collect();
-        let expected: Vec<String> = home.iter().map(|h| h.to_string()).collect();
-        if placed
+        let want = expected.get(id).cloned().unwrap_or_default();
+        let got: BTreeMap<&str, &str> = row
             .iter()
-            .map(|s| s.as_str())
-            .ne(expected.iter().map(String::as_str))
-        {
-            wrong.push(format!(
-                "{id} has users in {placed:?}, expected {expected:?}"
-            ));
+            .map(|(c, u)| (c.as_str(), u.tag("gatehouse:status").unwrap_or("?")))
+            .collect();
+        if got != want {
+            wrong.push(format!("{id} holds {got:?}, expected {want:?}"));
         }
-        for (column, user) in row {
-            if !user.console || user.groups.is_empty() {
-                wrong.push(format!("{id} in {column} lacks console access or groups"));
+        for (column, user) in &row {
+            let active = user.tag("gatehouse:status") == Some("active");
+            if active != (user.console && !user.groups.is_empty()) {
+                wrong.push(format!("{id} in {column}: status and access disagree"));
             }
         }
     }
