@@ -47,7 +47,8 @@ pub struct World {
     pub accounts: BTreeMap<String, String>,
     pub work_queue_url: String,
     outcome_queue_url: String,
-    policy_file: Option<String>,
+    /// Settings beyond the defaults, e.g. a policy file or a concurrency bound.
+    extra_settings: Vec<(String, String)>,
 }
 
 fn random_account_id() -> String {
@@ -116,7 +117,7 @@ impl World {
             accounts: BTreeMap::new(),
             work_queue_url: String::new(),
             outcome_queue_url: String::new(),
-            policy_file: None,
+            extra_settings: Vec::new(),
         };
         for env in environments {
             let id = world
@@ -238,7 +239,14 @@ impl World {
 
     /// Use this policy file instead of the built-in policy.
     pub fn use_policy_file(&mut self, path: &str) {
-        self.policy_file = Some(path.to_owned());
+        self.set("GATEHOUSE_POLICY_FILE", path);
+    }
+
+    /// Sets (or overrides) a function setting.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.extra_settings.retain(|(k, _)| k != name);
+        self.extra_settings
+            .push((name.to_owned(), value.to_owned()));
     }
 
     /// The settings the functions get, as environment variables.
@@ -251,9 +259,7 @@ impl World {
                 self.work_queue_url.clone(),
             ),
         ];
-        if let Some(p) = &self.policy_file {
-            s.push(("GATEHOUSE_POLICY_FILE".to_owned(), p.clone()));
-        }
+        s.extend(self.extra_settings.iter().cloned());
         s
     }
 
