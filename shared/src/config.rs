@@ -11,6 +11,8 @@ pub const WORK_QUEUE_URL: &str = "GATEHOUSE_WORK_QUEUE_URL";
 pub const EVENT_BUS: &str = "GATEHOUSE_EVENT_BUS";
 pub const MAX_CONCURRENCY: &str = "GATEHOUSE_MAX_CONCURRENCY";
 pub const ACCOUNT_CACHE_SECONDS: &str = "GATEHOUSE_ACCOUNT_CACHE_SECONDS";
+pub const TRUSTED_ROLE_ARNS: &str = "GATEHOUSE_TRUSTED_ROLE_ARNS";
+pub const ACCOUNT_WAIT_SECONDS: &str = "GATEHOUSE_ACCOUNT_WAIT_SECONDS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -34,6 +36,12 @@ pub struct Config {
     pub max_concurrency: usize,
     /// How long the organization's account list is trusted before it is read again.
     pub account_cache_ttl: Duration,
+    /// The functions' execution roles: the only principals the provisioner role trusts.
+    /// Needed by `account-created`, which creates that role.
+    pub trusted_role_arns: Vec<String>,
+    /// How long `account-created` waits for a brand-new account's role to become assumable
+    /// before it gives the event back for redelivery.
+    pub account_wait: Duration,
 }
 
 impl Config {
@@ -80,6 +88,21 @@ impl Config {
             None => None,
             Some(_) => Some(required(WORK_QUEUE_URL)?),
         };
+        let trusted_role_arns = match get(TRUSTED_ROLE_ARNS) {
+            None => Vec::new(),
+            Some(v) => {
+                let arns: Vec<String> = v.split(',').map(str::to_owned).collect();
+                if let Some(bad) = arns.iter().find(|a| !is_role_arn(a)) {
+                    return Err(ConfigError::Invalid {
+                        name: TRUSTED_ROLE_ARNS,
+                        reason: format!(
+                            "`{bad}` is not an IAM role ARN (comma-separated, no spaces)"
+                        ),
+                    });
+                }
+                arns
+            }
+        };
         Ok(Config {
             policy,
             directory_table: required(DIRECTORY_TABLE)?,
@@ -87,8 +110,30 @@ impl Config {
             work_queue_url,
             max_concurrency: number(MAX_CONCURRENCY, 16, 1..=256)? as usize,
             account_cache_ttl: Duration::from_secs(number(ACCOUNT_CACHE_SECONDS, 300, 0..=3600)?),
+            trusted_role_arns,
+            account_wait: Duration::from_secs(number(ACCOUNT_WAIT_SECONDS, 60, 0..=600)?),
         })
     }
+
+    /// Checks the settings only some functions need; `account-created` needs both.
+    pub fn require_account_setup(&self) -> Result<(), ConfigError> {
+        if self.work_queue_url.is_none() {
+            return Err(ConfigError::Missing(WORK_QUEUE_URL));
+        }
+        if self.trusted_role_arns.is_empty() {
+            return Err(ConfigError::Missing(TRUSTED_ROLE_ARNS));
+        }
+        Ok(())
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/>name`.
+fn is_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", p, "iam", "", acct, res]
+        if p.starts_with("aws") && acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())
+            && res.strip_prefix("role/").is_some_and(|n| !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&b))))
 }
 
 #[cfg(test)]
@@ -138,6 +183,32 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("GATEHOUSE_POLICY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn trusted_roles_must_be_role_arns() {
+        let base = [(EVENT_BUS, "bus"), (DIRECTORY_TABLE, "t")];
+        let with = |v: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push((TRUSTED_ROLE_ARNS, v));
+            Config::from_lookup(lookup(&pairs))
+        };
+        let ok =
+            with("arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:role/ops/b").unwrap();
+        assert_eq!(ok.trusted_role_arns.len(), 2);
+        let err = with("arn:aws:iam::111122223333:user/a").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("GATEHOUSE_TRUSTED_ROLE_ARNS is invalid"),
+            "{err}"
+        );
+        let missing = Config::from_lookup(lookup(&base))
+            .unwrap()
+            .require_account_setup();
+        assert_eq!(
+            missing.unwrap_err().to_string(),
+            "GATEHOUSE_WORK_QUEUE_URL is not set"
+        );
     }
 
     #[test]

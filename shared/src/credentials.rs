@@ -74,6 +74,40 @@ impl CredentialsBroker {
         Ok(client)
     }
 
+    /// Like [`iam`](Self::iam), for an account that may be seconds old: while the role cannot
+    /// be assumed yet (access denied, or a transient fault), retries with exponential backoff
+    /// for at most `patience`, then gives up with a transient error so that the event is
+    /// redelivered later rather than spinning until the Lambda timeout.
+    pub async fn iam_when_ready(
+        &self,
+        account: &AccountId,
+        role: &str,
+        event: &EventId,
+        patience: Duration,
+    ) -> Result<aws_sdk_iam::Client, Error> {
+        let deadline = std::time::Instant::now() + patience;
+        let mut delay = Duration::from_millis(250);
+        loop {
+            match self.iam(account, role, event).await {
+                Ok(client) => return Ok(client),
+                Err(e) => {
+                    let not_yet = e.code() == Some("AccessDenied")
+                        || e.disposition() == crate::error::Disposition::Transient;
+                    if !not_yet {
+                        return Err(e);
+                    }
+                    if std::time::Instant::now() + delay > deadline {
+                        return Err(e.into_transient());
+                    }
+                    tracing::warn!(account = %account, role, retry_in_ms = delay.as_millis() as u64,
+                                   error = %e, "role not assumable yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+            }
+        }
+    }
+
     async fn assume(
         &self,
         account: &AccountId,

@@ -14,6 +14,7 @@ use crate::event::{AccountId, EventId};
 use crate::iam::AccountIam;
 use crate::org::AccountDirectory;
 use crate::outcome::OutcomePublisher;
+use crate::queue::WorkQueue;
 use crate::secrets::PasswordVault;
 
 pub struct Deps {
@@ -23,6 +24,8 @@ pub struct Deps {
     pub directory: EmployeeDirectory,
     pub vault: PasswordVault,
     pub outcomes: OutcomePublisher,
+    /// Present when `GATEHOUSE_WORK_QUEUE_URL` is set.
+    pub work_queue: Option<WorkQueue>,
     /// (account, environment) pairs whose baseline this process has laid or verified.
     baselined: Mutex<HashSet<(AccountId, String)>>,
 }
@@ -46,6 +49,10 @@ impl Deps {
                 aws_sdk_eventbridge::Client::new(sdk),
                 config.event_bus.clone(),
             ),
+            work_queue: config
+                .work_queue_url
+                .clone()
+                .map(|url| WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url)),
             baselined: Mutex::new(HashSet::new()),
             config,
         }

@@ -163,6 +163,29 @@ impl EmployeeDirectory {
         }
     }
 
+    /// Every employee whose record says active. A paginated scan: the directory is one item per
+    /// employee, so even a large company is a few pages.
+    pub async fn active_employees(&self) -> Result<Vec<EmployeeRecord>, Error> {
+        let pages: Vec<_> = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s(Status::Active.as_str()))
+            .consistent_read(true)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws("dynamodb", "Scan", None, e))?;
+        pages
+            .into_iter()
+            .flat_map(|p| p.items.unwrap_or_default())
+            .map(|item| parse_record(&item))
+            .collect()
+    }
+
     /// The record of one employee, read consistently.
     pub async fn get(&self, id: &EmployeeId) -> Result<Option<EmployeeRecord>, Error> {
         let out = self

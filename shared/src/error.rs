@@ -92,6 +92,36 @@ impl Error {
         }
     }
 
+    /// The same error, marked transient: for a fault that time is expected to cure, such as
+    /// the role of an account created seconds ago.
+    pub fn into_transient(self) -> Error {
+        match self {
+            Error::Aws {
+                service,
+                operation,
+                account,
+                detail,
+                source,
+                ..
+            } => Error::Aws {
+                service,
+                operation,
+                account,
+                detail,
+                transient: true,
+                source,
+            },
+            Error::Partial {
+                operation, detail, ..
+            } => Error::Partial {
+                operation,
+                detail,
+                transient: true,
+            },
+            other => other,
+        }
+    }
+
     /// The service error code, when AWS answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {

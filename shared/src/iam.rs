@@ -12,7 +12,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use crate::error::{aws, Error};
 use crate::event::AccountId;
 use crate::plan::{
-    Action, Credential, Found, UserState, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH,
+    Action, Credential, Found, UserState, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH, SERVICE_PATH,
+    STATUS_ACTIVE, TAG_STATUS,
 };
 use crate::policy::Policy;
 
@@ -24,6 +25,33 @@ pub const MFA_POLICY: &str = "GatehouseEnforceMfa";
 pub const BOUNDARY_DOCUMENT: &str = include_str!("../policies/user-boundary.json");
 pub const MFA_DOCUMENT: &str = include_str!("../policies/enforce-mfa.json");
 pub const DENY_ALL_DOCUMENT: &str = include_str!("../policies/deny-all.json");
+
+/// The password policy laid in every account: long, mixed, rotated, not reused.
+pub struct PasswordPolicy {
+    pub minimum_length: i32,
+    pub max_age_days: i32,
+    pub reuse_prevention: i32,
+}
+
+pub const PASSWORD_POLICY: PasswordPolicy = PasswordPolicy {
+    minimum_length: 14,
+    max_age_days: 90,
+    reuse_prevention: 24,
+};
+
+pub const PROVISIONER_DOCUMENT: &str = include_str!("../policies/provisioner-permissions.json");
+
+/// What became of a service account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceAccount {
+    Created(String),
+    Existing(String),
+    /// The name is taken by a user outside [`SERVICE_PATH`]: reported, not taken over.
+    Conflict {
+        user: String,
+        path: String,
+    },
+}
 
 /// How much of a user to read: enough to grant, or everything needed to revoke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +106,13 @@ impl AccountIam {
     /// Lays what managed users rely on, idempotently: the boundary and MFA policies, and the
     /// groups of `environment` with their policies. A group name already taken outside
     /// `/gatehouse/` is a fault for a person to resolve; Gatehouse does not adopt it.
-    pub async fn ensure_baseline(&self, policy: &Policy, environment: &str) -> Result<(), Error> {
+    /// Returns what it had to create, for the `Account Baselined` outcome.
+    pub async fn ensure_baseline(
+        &self,
+        policy: &Policy,
+        environment: &str,
+    ) -> Result<Vec<String>, Error> {
+        let mut made = Vec::new();
         for (name, document) in [
             (BOUNDARY_POLICY, BOUNDARY_DOCUMENT),
             (MFA_POLICY, MFA_DOCUMENT),
@@ -92,7 +126,12 @@ impl AccountIam {
                 .description("Managed by Gatehouse")
                 .send()
                 .await;
-            self.tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?;
+            if self
+                .tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?
+                .is_some()
+            {
+                made.push(format!("policy {name}"));
+            }
         }
         for group in policy.groups_in(environment) {
             let mut wanted: BTreeSet<String> = policy
@@ -111,7 +150,10 @@ impl AccountIam {
                 .send()
                 .await;
             let attached = match self.tolerate("CreateGroup", created, &["EntityAlreadyExists"])? {
-                Some(_) => BTreeSet::new(),
+                Some(_) => {
+                    made.push(format!("group {group}"));
+                    BTreeSet::new()
+                }
                 None => self.existing_group_policies(&group).await?,
             };
             for arn in wanted.difference(&attached) {
@@ -124,7 +166,140 @@ impl AccountIam {
                     .map_err(|e| self.err("AttachGroupPolicy", e))?;
             }
         }
-        Ok(())
+        Ok(made)
+    }
+
+    /// Sets the account's password policy to [`PASSWORD_POLICY`] unless it already is.
+    /// `true`: it was changed.
+    pub async fn ensure_password_policy(&self) -> Result<bool, Error> {
+        let got = self.client.get_account_password_policy().send().await;
+        let current = self.tolerate("GetAccountPasswordPolicy", got, &["NoSuchEntity"])?;
+        let p = PASSWORD_POLICY;
+        if let Some(c) = current.and_then(|o| o.password_policy) {
+            let same = c.minimum_password_length == Some(p.minimum_length)
+                && c.require_symbols
+                && c.require_numbers
+                && c.require_uppercase_characters
+                && c.require_lowercase_characters
+                && c.allow_users_to_change_password
+                && c.max_password_age == Some(p.max_age_days)
+                && c.password_reuse_prevention == Some(p.reuse_prevention)
+                && c.hard_expiry != Some(true);
+            if same {
+                return Ok(false);
+            }
+        }
+        self.client
+            .update_account_password_policy()
+            .minimum_password_length(p.minimum_length)
+            .require_symbols(true)
+            .require_numbers(true)
+            .require_uppercase_characters(true)
+            .require_lowercase_characters(true)
+            .allow_users_to_change_password(true)
+            .max_password_age(p.max_age_days)
+            .password_reuse_prevention(p.reuse_prevention)
+            .hard_expiry(false)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateAccountPasswordPolicy", e))?;
+        Ok(true)
+    }
+
+    /// Creates the role the other functions assume, or brings an existing one's trust and
+    /// permissions back to what they must be. `true`: it was created.
+    pub async fn ensure_provisioner_role(
+        &self,
+        name: &str,
+        trusted: &[String],
+    ) -> Result<bool, Error> {
+        let trust = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "OnlyGatehouseFunctions",
+                "Effect": "Allow",
+                "Principal": { "AWS": trusted },
+                "Action": "sts:AssumeRole"
+            }]
+        })
+        .to_string();
+        let created = self
+            .client
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(&trust)
+            .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
+            .max_session_duration(3600)
+            .send()
+            .await;
+        let created = self
+            .tolerate("CreateRole", created, &["EntityAlreadyExists"])?
+            .is_some();
+        if !created {
+            self.client
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(&trust)
+                .send()
+                .await
+                .map_err(|e| self.err("UpdateAssumeRolePolicy", e))?;
+        }
+        self.client
+            .put_role_policy()
+            .role_name(name)
+            .policy_name("GatehouseProvisioner")
+            .policy_document(PROVISIONER_DOCUMENT)
+            .send()
+            .await
+            .map_err(|e| self.err("PutRolePolicy", e))?;
+        Ok(created)
+    }
+
+    /// Ensures the service account user `svc-<name>` under [`SERVICE_PATH`], with the boundary,
+    /// in its groups, without console access.
+    pub async fn ensure_service_account(
+        &self,
+        name: &str,
+        groups: &[String],
+    ) -> Result<ServiceAccount, Error> {
+        let user = format!("svc-{name}");
+        let created = self
+            .client
+            .create_user()
+            .user_name(&user)
+            .path(SERVICE_PATH)
+            .permissions_boundary(self.policy_arn(BOUNDARY_POLICY))
+            .tags(tag("gatehouse:service-account", name)?)
+            .tags(tag(TAG_STATUS, STATUS_ACTIVE)?)
+            .send()
+            .await;
+        let created = self
+            .tolerate("CreateUser", created, &["EntityAlreadyExists"])?
+            .is_some();
+        if !created {
+            let got = self.client.get_user().user_name(&user).send().await;
+            let path = self
+                .tolerate("GetUser", got, &["NoSuchEntity"])?
+                .and_then(|o| o.user)
+                .map(|u| u.path)
+                .unwrap_or_default();
+            if path != SERVICE_PATH {
+                return Ok(ServiceAccount::Conflict { user, path });
+            }
+        }
+        let current = if created {
+            BTreeSet::new()
+        } else {
+            self.managed_groups(&user).await?
+        };
+        for g in groups.iter().filter(|g| !current.contains(*g)) {
+            self.apply(&user, &Action::AddToGroup(g.clone())).await?;
+        }
+        Ok(if created {
+            ServiceAccount::Created(user)
+        } else {
+            ServiceAccount::Existing(user)
+        })
     }
 
     async fn existing_group_policies(&self, group: &str) -> Result<BTreeSet<String>, Error> {

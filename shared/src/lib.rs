@@ -7,7 +7,8 @@
 //! The layout follows one rule: a pure core decides, a thin shell applies.
 //!
 //! - The pure core, tested without AWS:
-//!   - [`event`]: parsing and exact validation of inbound events;
+//!   - [`event`]: parsing and exact validation of inbound HR events and work items;
+//!   - [`account_event`]: parsing account creation events (Organizations, Control Tower);
 //!   - [`policy`]: the access policy and what it grants whom;
 //!   - [`plan`]: what must change for one person in one account.
 //! - The shell, one adapter per AWS service, each speaking the domain's types:
@@ -16,11 +17,15 @@
 //!   - [`iam`]: reading and changing users, groups and baselines in one account (IAM);
 //!   - [`directory`]: the latest HR record of every employee (DynamoDB);
 //!   - [`secrets`]: initial passwords (Secrets Manager);
-//!   - [`outcome`]: granted / revoked / rejected events (EventBridge).
+//!   - [`outcome`]: granted / revoked / rejected / baselined events (EventBridge);
+//!   - [`queue`]: `Employee Sync` work items on the FIFO work queue (SQS).
 //! - Wiring: [`config`] (environment variables), [`deps`] (adapters built once per process),
-//!   [`people`] (converging one person), [`invocation`] (one Lambda invocation: an envelope or
-//!   an SQS batch), and [`error`] (what can be retried and what cannot).
+//!   [`people`] (converging one person), [`invocation`] (one `people-events` invocation: an
+//!   envelope or an SQS batch), [`account_setup`] (baseline and backfill of a new account), and
+//!   [`error`] (what can be retried and what cannot).
 
+pub mod account_event;
+pub mod account_setup;
 pub mod config;
 pub mod credentials;
 pub mod deps;
@@ -34,6 +39,7 @@ pub mod outcome;
 pub mod people;
 pub mod plan;
 pub mod policy;
+pub mod queue;
 pub mod secrets;
 
 pub use config::Config;

@@ -10,6 +10,7 @@ use crate::event::{AccountId, EmployeeId, Rejection, GATEHOUSE_SOURCE};
 pub const ACCESS_GRANTED: &str = "Access Granted";
 pub const ACCESS_REVOKED: &str = "Access Revoked";
 pub const REQUEST_REJECTED: &str = "Request Rejected";
+pub const ACCOUNT_BASELINED: &str = "Account Baselined";
 
 /// PutEvents takes at most ten entries a call.
 const ENTRIES_PER_CALL: usize = 10;
@@ -64,11 +65,24 @@ impl From<&Rejection> for Rejected {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Baselined {
+    pub event_id: String,
+    pub account_id: AccountId,
+    pub environment: String,
+    /// What had to be created (empty when the account already had everything).
+    pub created: Vec<String>,
+    /// How many employees were enqueued for a sync into the account.
+    pub backfilled: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Granted(Granted),
     Revoked(Revoked),
     Rejected(Rejected),
+    Baselined(Baselined),
 }
 
 impl Outcome {
@@ -77,6 +91,7 @@ impl Outcome {
             Outcome::Granted(_) => ACCESS_GRANTED,
             Outcome::Revoked(_) => ACCESS_REVOKED,
             Outcome::Rejected(_) => REQUEST_REJECTED,
+            Outcome::Baselined(_) => ACCOUNT_BASELINED,
         }
     }
 
@@ -86,6 +101,7 @@ impl Outcome {
             Outcome::Granted(d) => serde_json::to_value(d),
             Outcome::Revoked(d) => serde_json::to_value(d),
             Outcome::Rejected(d) => serde_json::to_value(d),
+            Outcome::Baselined(d) => serde_json::to_value(d),
         }
         .unwrap_or_default()
     }

@@ -118,3 +118,18 @@ pub fn sync(employee: &str, account: Option<&str>) -> Value {
     e["source"] = json!("gatehouse");
     e
 }
+
+/// The `CreateAccountResult` fixture for `account`, under a fresh event id.
+pub fn create_account_result(account: &str) -> Value {
+    let mut e = with_new_id(&load("create-account-result-succeeded.json"));
+    e["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = json!(account);
+    e
+}
+
+/// The Control Tower `CreateManagedAccount` fixture for `account`, under a fresh event id.
+pub fn create_managed_account(account: &str) -> Value {
+    let mut e = with_new_id(&load("control-tower-create-managed-account.json"));
+    e["detail"]["serviceEventDetails"]["createManagedAccountStatus"]["account"]["accountId"] =
+        json!(account);
+    e
+}

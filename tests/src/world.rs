@@ -258,9 +258,22 @@ impl World {
                 "GATEHOUSE_WORK_QUEUE_URL".to_owned(),
                 self.work_queue_url.clone(),
             ),
+            (
+                "GATEHOUSE_TRUSTED_ROLE_ARNS".to_owned(),
+                self.trusted_role_arns().join(","),
+            ),
         ];
         s.extend(self.extra_settings.iter().cloned());
         s
+    }
+
+    /// The functions' execution roles (in the management account), which the provisioner role
+    /// created in new accounts must trust.
+    pub fn trusted_role_arns(&self) -> Vec<String> {
+        ["people-events", "account-created"]
+            .iter()
+            .map(|f| format!("arn:aws:iam::{}:role/gatehouse-{f}", self.management))
+            .collect()
     }
 
     pub fn config(&self) -> Config {
@@ -328,6 +341,77 @@ impl World {
                     .expect("delete outcome");
             }
         }
+    }
+
+    /// Delivers every message on the work queue to `invoke` as Lambda would (SQS batches of up
+    /// to ten, with their message group), deletes the ones it did not hand back, and returns
+    /// how many were delivered. Gives up after `max_rounds` rounds of receiving.
+    pub async fn drain_work_queue<F, Fut>(&self, mut invoke: F, max_rounds: usize) -> usize
+    where
+        F: FnMut(Value) -> Fut,
+        Fut: std::future::Future<Output = Value>,
+    {
+        let sqs = aws_sdk_sqs::Client::new(&self.direct);
+        let mut delivered = 0;
+        for _ in 0..max_rounds {
+            let got = sqs
+                .receive_message()
+                .queue_url(&self.work_queue_url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive work");
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            let records: Vec<Value> = messages
+                .iter()
+                .map(|m| {
+                    let attributes: serde_json::Map<String, Value> = m
+                        .attributes()
+                        .map(|a| {
+                            a.iter()
+                                .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    serde_json::json!({
+                        "messageId": m.message_id(),
+                        "receiptHandle": m.receipt_handle(),
+                        "body": m.body(),
+                        "attributes": attributes,
+                        "messageAttributes": {},
+                        "md5OfBody": m.md5_of_body(),
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:{WORK_QUEUE}", self.management),
+                        "awsRegion": REGION,
+                    })
+                })
+                .collect();
+            delivered += records.len();
+            let answer = invoke(serde_json::json!({ "Records": records })).await;
+            let failed: Vec<&str> = answer["batchItemFailures"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f["itemIdentifier"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for m in &messages {
+                if !failed.contains(&m.message_id().unwrap_or_default()) {
+                    sqs.delete_message()
+                        .queue_url(&self.work_queue_url)
+                        .receipt_handle(m.receipt_handle().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("delete work item");
+                }
+            }
+        }
+        delivered
     }
 
     /// The secret's value, read directly.

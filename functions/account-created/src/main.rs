@@ -1,0 +1,36 @@
+//! `account-created`: on Organizations' `CreateAccountResult` (or Control Tower's
+//! `CreateManagedAccount`), lays the Gatehouse baseline in the new account through the bootstrap
+//! role and enqueues an `Employee Sync` work item for everyone who belongs there.
+//!
+//! This file only wires: configuration and AWS clients are built once, then every invocation
+//! goes to [`gatehouse::account_setup::handle_payload`].
+
+use gatehouse::{Config, Deps};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+
+const FUNCTION: &str = "account-created";
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    // A bad setting stops the function here, naming the variable, before any event is taken.
+    let config = Config::from_env()
+        .and_then(|c| c.require_account_setup().map(|()| c))
+        .map_err(|e| format!("{FUNCTION}: configuration: {e}"))?;
+    let sdk = aws_config::load_from_env().await;
+    let deps = Deps::new(config, &sdk, FUNCTION);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        handler(&deps, event)
+    }))
+    .await
+}
+
+async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+    gatehouse::account_setup::handle_payload(deps, event.payload)
+        .await
+        .map_err(|e| Diagnostic {
+            error_type: e.disposition().error_type().to_owned(),
+            error_message: e.to_string(),
+        })
+}

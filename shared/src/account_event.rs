@@ -1,0 +1,253 @@
+//! Account creation events: Organizations' `CreateAccountResult` and Control Tower's
+//! `CreateManagedAccount`, as CloudTrail delivers them through EventBridge. Pure parsing.
+//!
+//! Matching is on `source` and `detail.eventName`, never on `detail-type`: CloudTrail has been
+//! seen delivering these as both "AWS Service Event via CloudTrail" and "AWS API Call via
+//! CloudTrail".
+
+use serde::Deserialize;
+use time::macros::format_description;
+use time::PrimitiveDateTime;
+
+use crate::event::{AccountId, Envelope, EventId, Rejection};
+
+pub const ORGANIZATIONS_SOURCE: &str = "aws.organizations";
+pub const CONTROL_TOWER_SOURCE: &str = "aws.controltower";
+pub const CREATE_ACCOUNT_RESULT: &str = "CreateAccountResult";
+pub const CREATE_MANAGED_ACCOUNT: &str = "CreateManagedAccount";
+
+/// A validated account creation event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEvent {
+    pub event_id: EventId,
+    /// Which service reported it, for the logs and outcomes.
+    pub reported_by: &'static str,
+    pub result: Creation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    Succeeded { account_id: AccountId },
+    Failed { reason: String },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailDetail {
+    event_name: String,
+    service_event_details: Option<ServiceEventDetails>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceEventDetails {
+    create_account_status: Option<CreateAccountStatus>,
+    create_managed_account_status: Option<CreateManagedAccountStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateAccountStatus {
+    state: String,
+    account_id: Option<String>,
+    failure_reason: Option<String>,
+    requested_timestamp: Option<String>,
+    completed_timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateManagedAccountStatus {
+    state: String,
+    account: Option<ManagedAccount>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ManagedAccount {
+    account_id: Option<String>,
+}
+
+/// Parses CloudTrail's `Sep 16, 2020 9:20:50 PM` (UTC, not RFC 3339).
+pub fn parse_cloudtrail_time(s: &str) -> Option<PrimitiveDateTime> {
+    let format = format_description!(
+        "[month repr:short] [day padding:none], [year] [hour repr:12 padding:none]:[minute]:[second] [period]"
+    );
+    PrimitiveDateTime::parse(s, format).ok()
+}
+
+/// Parses an account creation event. Anything else, or anything incomplete, is refused.
+pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
+    let env = Envelope::parse(bytes)?;
+    let event_id = EventId::parse(&env.id)?;
+    let reject = |reason: String| Rejection {
+        reason,
+        event_id: Some(event_id.as_str().to_owned()),
+        employee_id: None,
+    };
+    let detail: CloudTrailDetail = serde_json::from_value(env.detail.clone())
+        .map_err(|e| reject(format!("not a CloudTrail event detail: {e}")))?;
+    let details = detail.service_event_details;
+    let result = match (env.source.as_str(), detail.event_name.as_str()) {
+        (ORGANIZATIONS_SOURCE, CREATE_ACCOUNT_RESULT) => {
+            let status = details
+                .and_then(|d| d.create_account_status)
+                .ok_or_else(|| reject("CreateAccountResult without createAccountStatus".into()))?;
+            for ts in [&status.requested_timestamp, &status.completed_timestamp]
+                .into_iter()
+                .flatten()
+            {
+                if parse_cloudtrail_time(ts).is_none() {
+                    return Err(reject(format!(
+                        "timestamp `{ts}` is not in CloudTrail's form"
+                    )));
+                }
+            }
+            creation(&status.state, status.account_id, status.failure_reason).map_err(reject)?
+        }
+        (CONTROL_TOWER_SOURCE, CREATE_MANAGED_ACCOUNT) => {
+            let status = details
+                .and_then(|d| d.create_managed_account_status)
+                .ok_or_else(|| {
+                    reject("CreateManagedAccount without createManagedAccountStatus".into())
+                })?;
+            let account_id = status.account.and_then(|a| a.account_id);
+            creation(&status.state, account_id, status.message).map_err(reject)?
+        }
+        (source, name) => {
+            return Err(reject(format!(
+                "event `{name}` from `{source}` is not an account creation Gatehouse handles"
+            )))
+        }
+    };
+    let reported_by = if env.source == ORGANIZATIONS_SOURCE {
+        "organizations"
+    } else {
+        "controltower"
+    };
+    Ok(AccountEvent {
+        event_id,
+        reported_by,
+        result,
+    })
+}
+
+fn creation(
+    state: &str,
+    account_id: Option<String>,
+    failure: Option<String>,
+) -> Result<Creation, String> {
+    match state {
+        "SUCCEEDED" => {
+            let id = account_id.ok_or("a SUCCEEDED creation without an account id")?;
+            let account_id = AccountId::parse(&id).map_err(|r| r.reason)?;
+            Ok(Creation::Succeeded { account_id })
+        }
+        "FAILED" => Ok(Creation::Failed {
+            reason: failure.unwrap_or_else(|| "no reason given".to_owned()),
+        }),
+        other => Err(format!(
+            "creation state `{other}` is neither SUCCEEDED nor FAILED"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    fn edit(name: &str, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
+        f(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn cloudtrail_timestamps_parse() {
+        let t = parse_cloudtrail_time("Sep 16, 2020 9:20:50 PM").unwrap();
+        assert_eq!(
+            (t.hour(), t.minute(), t.second(), t.day()),
+            (21, 20, 50, 16)
+        );
+        assert!(parse_cloudtrail_time("2020-09-16T21:20:50Z").is_none());
+    }
+
+    #[test]
+    fn a_succeeded_creation_names_the_account() {
+        let e = parse_account_event(&fixture("create-account-result-succeeded.json")).unwrap();
+        assert_eq!(
+            e.result,
+            Creation::Succeeded {
+                account_id: AccountId::parse("444455556666").unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn either_cloudtrail_detail_type_is_accepted() {
+        let bytes = edit("create-account-result-succeeded.json", |v| {
+            v["detail-type"] = "AWS API Call via CloudTrail".into();
+        });
+        assert!(parse_account_event(&bytes).is_ok());
+    }
+
+    #[test]
+    fn a_failed_creation_carries_its_reason() {
+        let e = parse_account_event(&fixture("create-account-result-failed.json")).unwrap();
+        assert_eq!(
+            e.result,
+            Creation::Failed {
+                reason: "EMAIL_ALREADY_EXISTS".into()
+            }
+        );
+    }
+
+    #[test]
+    fn control_tower_creations_are_understood() {
+        let e = parse_account_event(&fixture("control-tower-create-managed-account.json")).unwrap();
+        assert_eq!(
+            e.result,
+            Creation::Succeeded {
+                account_id: AccountId::parse("777788889999").unwrap()
+            }
+        );
+        assert_eq!(e.reported_by, "controltower");
+    }
+
+    #[test]
+    fn incomplete_or_foreign_events_are_refused() {
+        let no_id = edit("create-account-result-succeeded.json", |v| {
+            v["detail"]["serviceEventDetails"]["createAccountStatus"]
+                .as_object_mut()
+                .unwrap()
+                .remove("accountId");
+        });
+        let bogus_id = edit("create-account-result-succeeded.json", |v| {
+            v["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = "12345".into();
+        });
+        let bad_time = edit("create-account-result-succeeded.json", |v| {
+            v["detail"]["serviceEventDetails"]["createAccountStatus"]["completedTimestamp"] =
+                "yesterday".into();
+        });
+        let other_event = edit("create-account-result-succeeded.json", |v| {
+            v["detail"]["eventName"] = "InviteAccountToOrganization".into();
+        });
+        let spoofed = edit("create-account-result-succeeded.json", |v| {
+            v["source"] = "com.example.hr".into();
+        });
+        let in_progress = edit("create-account-result-succeeded.json", |v| {
+            v["detail"]["serviceEventDetails"]["createAccountStatus"]["state"] =
+                "IN_PROGRESS".into();
+        });
+        for bytes in [no_id, bogus_id, bad_time, other_event, spoofed, in_progress] {
+            let r = parse_account_event(&bytes).unwrap_err();
+            assert!(r.event_id.is_some(), "{}", r.reason);
+        }
+        assert!(parse_account_event(b"{").is_err());
+    }
+}

@@ -1,0 +1,244 @@
+//! Setting up a new account: when the organization creates an account, lay the Gatehouse
+//! baseline through the bootstrap role and enqueue a sync for everyone who belongs there.
+//!
+//! The people themselves are brought in by `people-events`, from the FIFO work queue: backfill
+//! and HR events for one person then go through one ordered queue and can never race.
+
+use std::time::Instant as Clock;
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::account_event::{AccountEvent, Creation};
+use crate::deps::Deps;
+use crate::error::Error;
+use crate::event::{AccountId, Rejection};
+use crate::iam::{AccountIam, ServiceAccount};
+use crate::outcome::{Baselined, Outcome, Rejected};
+use crate::policy::Grant;
+use crate::queue::SyncRequest;
+
+/// What one account event did, for the invocation's answer and the summary log line.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupReport {
+    pub event_id: String,
+    pub result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub created: Vec<String>,
+    pub backfilled: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl SetupReport {
+    fn new(event: &AccountEvent, result: &'static str) -> Self {
+        SetupReport {
+            event_id: event.event_id.to_string(),
+            result,
+            account_id: None,
+            environment: None,
+            created: Vec::new(),
+            backfilled: 0,
+            reason: None,
+        }
+    }
+}
+
+/// Handles a validated account creation event.
+pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Error> {
+    let account_id = match &event.result {
+        Creation::Failed { reason } => {
+            warn!(event_id = %event.event_id, reported_by = event.reported_by, %reason,
+                  "account creation failed; nothing to set up");
+            let reason = format!("account creation failed ({reason}); nothing to set up");
+            deps.outcomes
+                .publish(&[rejected(event, None, None, &reason)])
+                .await?;
+            let mut report = SetupReport::new(event, "failed");
+            report.reason = Some(reason);
+            return Ok(report);
+        }
+        Creation::Succeeded { account_id } => account_id,
+    };
+    // A new account is, by definition, one the cached list does not know: `find` refreshes.
+    let Some(account) = deps.accounts.find(account_id).await? else {
+        return refuse(
+            deps,
+            event,
+            account_id,
+            None,
+            "is not an ACTIVE account of this organization",
+        )
+        .await;
+    };
+    let policy = &deps.config.policy;
+    let environment = match account.environment {
+        Some(env) if policy.environments.contains_key(&env) => env,
+        Some(env) => {
+            let why = format!(
+                "is tagged {}={env}, which the policy does not define",
+                policy.environment_tag
+            );
+            return refuse(deps, event, account_id, None, &why).await;
+        }
+        None => {
+            let why = format!("has no {} tag; it is left alone", policy.environment_tag);
+            return refuse(deps, event, account_id, None, &why).await;
+        }
+    };
+
+    let started = Clock::now();
+    let client = deps
+        .credentials
+        .iam_when_ready(
+            account_id,
+            &policy.bootstrap_role,
+            &event.event_id,
+            deps.config.account_wait,
+        )
+        .await?;
+    let iam = AccountIam::new(client, account_id.clone());
+    let mut report = SetupReport::new(event, "baselined");
+    report.account_id = Some(account_id.to_string());
+    report.environment = Some(environment.clone());
+    let mut outcomes = Vec::new();
+
+    if iam.ensure_password_policy().await? {
+        report.created.push("password policy".into());
+    }
+    report
+        .created
+        .extend(iam.ensure_baseline(policy, &environment).await?);
+    if iam
+        .ensure_provisioner_role(&policy.provisioner_role, &deps.config.trusted_role_arns)
+        .await?
+    {
+        report
+            .created
+            .push(format!("role {}", policy.provisioner_role));
+    }
+    for (name, sa) in policy
+        .service_accounts
+        .iter()
+        .filter(|(_, sa)| sa.environment == environment)
+    {
+        match iam.ensure_service_account(name, &sa.groups).await? {
+            ServiceAccount::Created(user) => report.created.push(format!("service account {user}")),
+            ServiceAccount::Existing(_) => {}
+            ServiceAccount::Conflict { user, path } => {
+                let why = format!("service account {user}: the name is taken by a user outside /gatehouse/service/ (path {path})");
+                warn!(event_id = %event.event_id, account = %account_id, %why, "conflict");
+                outcomes.push(rejected(event, Some(account_id), Some(&environment), &why));
+            }
+        }
+    }
+
+    // Backfill: everyone active whose team is granted this environment.
+    let requests: Vec<SyncRequest> = deps
+        .directory
+        .active_employees()
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.team.as_ref().is_some_and(|team| {
+                policy.grants(team, &r.employee_id).iter().any(
+                    |g| matches!(g, Grant::Allowed { environment: e, .. } if *e == environment),
+                )
+            })
+        })
+        .map(|r| SyncRequest {
+            employee_id: r.employee_id,
+            account_id: Some(account_id.clone()),
+            cause: event.event_id.to_string(),
+        })
+        .collect();
+    let queue = deps.work_queue.as_ref().ok_or_else(|| Error::Partial {
+        operation: "SendMessageBatch",
+        detail: "no work queue configured".into(),
+        transient: false,
+    })?;
+    queue.enqueue(&requests).await?;
+    report.backfilled = requests.len();
+
+    outcomes.push(Outcome::Baselined(Baselined {
+        event_id: event.event_id.to_string(),
+        account_id: account_id.clone(),
+        environment: environment.clone(),
+        created: report.created.clone(),
+        backfilled: report.backfilled,
+    }));
+    deps.outcomes.publish(&outcomes).await?;
+    info!(event_id = %event.event_id, account = %account_id, environment = %environment,
+          created = ?report.created, backfilled = report.backfilled,
+          elapsed_ms = started.elapsed().as_millis() as u64, "account set up");
+    Ok(report)
+}
+
+fn rejected(
+    event: &AccountEvent,
+    account: Option<&AccountId>,
+    environment: Option<&str>,
+    reason: &str,
+) -> Outcome {
+    Outcome::Rejected(Rejected {
+        reason: reason.to_owned(),
+        event_id: Some(event.event_id.to_string()),
+        employee_id: None,
+        environment: environment.map(str::to_owned),
+        account_id: account.cloned(),
+    })
+}
+
+/// Reports an account Gatehouse will not set up, and acknowledges the event.
+async fn refuse(
+    deps: &Deps,
+    event: &AccountEvent,
+    account: &AccountId,
+    environment: Option<&str>,
+    why: &str,
+) -> Result<SetupReport, Error> {
+    let reason = format!("account {account} {why}");
+    warn!(event_id = %event.event_id, account = %account, %reason, "account not set up");
+    deps.outcomes
+        .publish(&[rejected(event, Some(account), environment, &reason)])
+        .await?;
+    let mut report = SetupReport::new(event, "rejected");
+    report.account_id = Some(account.to_string());
+    report.reason = Some(reason);
+    Ok(report)
+}
+
+/// Handles one invocation payload of `account-created`: an EventBridge envelope.
+pub async fn handle_payload(
+    deps: &Deps,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    let bytes = serde_json::to_vec(&payload).unwrap_or_default();
+    let report = match crate::account_event::parse_account_event(&bytes) {
+        Ok(event) => handle(deps, &event).await?,
+        Err(rejection) => reject_input(deps, rejection).await?,
+    };
+    // A plain struct of strings and numbers: serializing it cannot fail.
+    Ok(serde_json::to_value(report).unwrap_or_default())
+}
+
+async fn reject_input(deps: &Deps, rejection: Rejection) -> Result<SetupReport, Error> {
+    warn!(event_id = rejection.event_id.as_deref().unwrap_or("-"), reason = %rejection.reason,
+          "account event rejected");
+    deps.outcomes
+        .publish(&[Outcome::Rejected(Rejected::from(&rejection))])
+        .await?;
+    Ok(SetupReport {
+        event_id: rejection.event_id.unwrap_or_else(|| "unknown".into()),
+        result: "rejected",
+        account_id: None,
+        environment: None,
+        created: Vec::new(),
+        backfilled: 0,
+        reason: Some(rejection.reason),
+    })
+}

@@ -1,0 +1,421 @@
+//! New accounts against the emulator: `account-created` lays the baseline through the bootstrap
+//! role and enqueues the account's people; `people-events` drains the queue and brings them in.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use gatehouse::{account_setup, invocation, Deps};
+use gatehouse_tests::access;
+use gatehouse_tests::fixtures::{
+    self, create_account_result, create_managed_account, offboarding, onboarding,
+};
+use gatehouse_tests::proxy::deny_assume_role;
+use gatehouse_tests::world::World;
+use serde_json::{json, Value};
+
+/// The built-in policy plus a service account in staging.
+fn policy_with_staging_service_account() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "policy-staging-sa-{}-{}.toml",
+        std::process::id(),
+        fixtures::fresh_id()
+    ));
+    let text = format!(
+        "{}\n[groups.release-bots]\nmanaged_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n\
+         [service_accounts.release-bot]\nenvironment = \"staging\"\ngroups = [\"release-bots\"]\n",
+        gatehouse::policy::BUILTIN_POLICY
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A world with staff in the directory: two PMs/SAs active, one SA gone, one engineer.
+async fn staffed_world() -> World {
+    let mut world = World::new().await;
+    world.use_policy_file(policy_with_staging_service_account().to_str().unwrap());
+    let people = world.deps("people-events");
+    for e in [
+        onboarding(
+            "E3",
+            "pm@example.com",
+            "product-management",
+            "2026-11-02T09:00:00Z",
+        ),
+        onboarding(
+            "E4",
+            "sa@example.com",
+            "solutions-architecture",
+            "2026-11-02T09:00:00Z",
+        ),
+        onboarding(
+            "E5",
+            "gone@example.com",
+            "solutions-architecture",
+            "2026-11-02T09:00:00Z",
+        ),
+        offboarding("E5", "2026-11-10T09:00:00Z"),
+        onboarding(
+            "E1",
+            "dev@example.com",
+            "engineering",
+            "2026-11-02T09:00:00Z",
+        ),
+    ] {
+        invocation::handle(&people, e).await.unwrap();
+    }
+    world.outcomes().await;
+    world
+}
+
+async fn drain(world: &World, people: &Deps) -> usize {
+    world
+        .drain_work_queue(
+            |batch| async { invocation::handle(people, batch).await.unwrap() },
+            20,
+        )
+        .await
+}
+
+fn outcomes_of<'a>(outcomes: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    outcomes
+        .iter()
+        .filter(|o| o["detail-type"] == kind)
+        .collect()
+}
+
+/// What a new account holds before Gatehouse touches it: the role Organizations creates.
+const ORGANIZATION_ONLY: [&str; 1] = ["role OrganizationAccountAccessRole"];
+
+/// What a member account holds, as a comparable summary.
+async fn snapshot(world: &World, account: &str) -> Vec<String> {
+    let iam = world.iam(account).await;
+    let mut out: Vec<String> = access::users(&iam, "/")
+        .await
+        .into_iter()
+        .map(|u| format!("{}{} {:?} console={}", u.path, u.name, u.groups, u.console))
+        .collect();
+    let groups = iam.list_groups().send().await.unwrap();
+    out.extend(
+        groups
+            .groups()
+            .iter()
+            .map(|g| format!("group {}{}", g.path(), g.group_name())),
+    );
+    let roles = iam.list_roles().send().await.unwrap();
+    out.extend(
+        roles
+            .roles()
+            .iter()
+            .map(|r| format!("role {}", r.role_name())),
+    );
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
+    let world = staffed_world().await;
+    let account = world.create_account("staging-2", Some("staging")).await;
+    let setup = world.deps("account-created");
+
+    let report = account_setup::handle_payload(&setup, create_account_result(&account))
+        .await
+        .unwrap();
+    assert_eq!(report["result"], "baselined", "{report}");
+    assert_eq!(report["environment"], "staging");
+    assert_eq!(
+        report["backfilled"], 2,
+        "E3 and E4; not the leaver, not the engineer"
+    );
+
+    let iam = world.iam(&account).await;
+    let pw = iam
+        .get_account_password_policy()
+        .send()
+        .await
+        .unwrap()
+        .password_policy
+        .unwrap();
+    assert_eq!(pw.minimum_password_length, Some(14));
+    assert!(pw.require_symbols && pw.require_numbers && pw.require_uppercase_characters);
+    for name in ["GatehouseUserBoundary", "GatehouseEnforceMfa"] {
+        let arn = format!("arn:aws:iam::{account}:policy/gatehouse/{name}");
+        iam.get_policy()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let groups: BTreeSet<String> = iam
+        .list_groups()
+        .path_prefix("/gatehouse/")
+        .send()
+        .await
+        .unwrap()
+        .groups()
+        .iter()
+        .map(|g| g.group_name().to_owned())
+        .collect();
+    assert_eq!(
+        groups,
+        BTreeSet::from(["release-bots".to_owned(), "stakeholders".to_owned()])
+    );
+    let role = iam
+        .get_role()
+        .role_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    let trust = urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap());
+    for arn in world.trusted_role_arns() {
+        assert!(trust.contains(&arn), "trusts {arn}: {trust}");
+    }
+    let permissions = iam
+        .get_role_policy()
+        .role_name("GatehouseProvisioner")
+        .policy_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    assert!(urlencoding_decode(permissions.policy_document()).contains("user/gatehouse/*"));
+    let bot = access::user(&iam, "svc-release-bot")
+        .await
+        .expect("service account");
+    assert_eq!(bot.path, "/gatehouse/service/");
+    assert_eq!(bot.groups, BTreeSet::from(["release-bots".to_owned()]));
+    assert!(!bot.console, "service accounts have no console access");
+    let boundary_asked = world.proxy.calls_of("CreateUser").into_iter().any(|c| {
+        c.params.get("UserName").map(String::as_str) == Some("svc-release-bot")
+            && c.params["PermissionsBoundary"].ends_with(":policy/gatehouse/GatehouseUserBoundary")
+    });
+    assert!(boundary_asked, "service account created with the boundary");
+
+    // The queue brings exactly the staging people in.
+    let people = world.deps("people-events");
+    assert_eq!(drain(&world, &people).await, 2);
+    assert!(access::user(&iam, "pm@example.com")
+        .await
+        .is_some_and(|u| u.console));
+    assert!(access::user(&iam, "sa@example.com")
+        .await
+        .is_some_and(|u| u.console));
+    assert!(
+        access::user(&iam, "gone@example.com").await.is_none(),
+        "offboarded: nothing"
+    );
+    assert!(access::user(&iam, "dev@example.com").await.is_none());
+
+    let outcomes = world.outcomes().await;
+    let baselined = outcomes_of(&outcomes, "Account Baselined");
+    assert_eq!(baselined.len(), 1);
+    assert_eq!(baselined[0]["detail"]["accountId"], account.as_str());
+    assert!(baselined[0]["detail"]["created"].as_array().unwrap().len() >= 5);
+    assert_eq!(outcomes_of(&outcomes, "Access Granted").len(), 2);
+}
+
+#[tokio::test]
+async fn the_same_account_event_twice_changes_nothing() {
+    let world = staffed_world().await;
+    let account = world.create_account("staging-2", Some("staging")).await;
+    let setup = world.deps("account-created");
+    let people = world.deps("people-events");
+    let event = create_account_result(&account);
+
+    account_setup::handle_payload(&setup, event.clone())
+        .await
+        .unwrap();
+    drain(&world, &people).await;
+    let before = snapshot(&world, &account).await;
+    let first_ids = dedup_ids(&world);
+    assert_eq!(first_ids.len(), 2);
+
+    // Redelivered to a fresh instance of the function.
+    world.proxy.reset();
+    let again = account_setup::handle_payload(&world.deps("account-created"), event)
+        .await
+        .unwrap();
+    assert_eq!(again["result"], "baselined");
+    assert_eq!(again["created"], json!([]), "nothing left to create");
+    // SQS drops a FIFO message whose deduplication id it saw in the last five minutes; the
+    // emulator forgets an id once its message is deleted, so the test checks what was asked:
+    // the very same ids, which SQS would drop.
+    assert_eq!(dedup_ids(&world), first_ids);
+    drain(&world, &people).await;
+    assert_eq!(snapshot(&world, &account).await, before);
+}
+
+/// The deduplication ids of every work item sent through the proxy since its last reset.
+fn dedup_ids(world: &World) -> BTreeSet<String> {
+    world
+        .proxy
+        .calls_of("SendMessageBatch")
+        .iter()
+        .flat_map(|c| {
+            let body: Value = serde_json::from_str(&c.body).unwrap();
+            body["Entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["MessageDeduplicationId"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_reported() {
+    let world = staffed_world().await;
+    let setup = world.deps("account-created");
+    let untagged = world.create_account("sandbox", None).await;
+    world.proxy.reset();
+
+    let failed =
+        account_setup::handle_payload(&setup, fixtures::load("create-account-result-failed.json"))
+            .await
+            .unwrap();
+    assert_eq!(failed["result"], "failed");
+    assert!(failed["reason"]
+        .as_str()
+        .unwrap()
+        .contains("EMAIL_ALREADY_EXISTS"));
+
+    let report = account_setup::handle_payload(&setup, create_account_result(&untagged))
+        .await
+        .unwrap();
+    assert_eq!(report["result"], "rejected");
+    assert!(report["reason"].as_str().unwrap().contains(&untagged));
+
+    let ops: BTreeSet<String> = world
+        .proxy
+        .calls()
+        .into_iter()
+        .map(|c| c.operation)
+        .collect();
+    let reads_and_outcomes = ["ListAccounts", "ListTagsForResource", "PutEvents"];
+    assert!(
+        ops.iter()
+            .all(|op| reads_and_outcomes.contains(&op.as_str())),
+        "{ops:?}"
+    );
+    assert_eq!(
+        snapshot(&world, &untagged).await,
+        ORGANIZATION_ONLY,
+        "left alone"
+    );
+    let outcomes = world.outcomes().await;
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[1]["detail"]["accountId"], untagged.as_str());
+}
+
+#[tokio::test]
+async fn a_control_tower_creation_works_the_same_way() {
+    let world = staffed_world().await;
+    let account = world.create_account("staging-ct", Some("staging")).await;
+    let report = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_managed_account(&account),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["result"], "baselined", "{report}");
+    drain(&world, &world.deps("people-events")).await;
+    let iam = world.iam(&account).await;
+    assert!(access::user(&iam, "pm@example.com").await.is_some());
+    assert!(access::user(&iam, "svc-release-bot").await.is_some());
+}
+
+#[tokio::test]
+async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
+    let world = staffed_world().await;
+    let setup = world.deps("account-created");
+    world.proxy.reset();
+    let mut no_id = create_account_result("000000000000");
+    no_id["detail"]["serviceEventDetails"]["createAccountStatus"]
+        .as_object_mut()
+        .unwrap()
+        .remove("accountId");
+    let cases = [
+        no_id,
+        create_account_result("12345"),
+        create_account_result("000000000000"), // well-formed, but not in the organization
+        json!({"source": "aws.organizations"}),
+        fixtures::load("onboard-engineer.json"),
+    ];
+    for event in cases {
+        let report = account_setup::handle_payload(&setup, event.clone())
+            .await
+            .unwrap();
+        assert_eq!(report["result"], "rejected", "{event}");
+    }
+    let writes: Vec<String> = world
+        .proxy
+        .calls()
+        .into_iter()
+        .map(|c| c.operation)
+        .filter(|op| !["ListAccounts", "ListTagsForResource", "PutEvents"].contains(&op.as_str()))
+        .collect();
+    assert_eq!(writes, Vec::<String>::new());
+    assert_eq!(
+        outcomes_of(&world.outcomes().await, "Request Rejected").len(),
+        5
+    );
+}
+
+#[tokio::test]
+async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
+    let mut world = staffed_world().await;
+    world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "2");
+    let account = world.create_account("staging-2", Some("staging")).await;
+
+    // The bootstrap role answers "access denied" twice, then works: the wait covers it.
+    let denials = Arc::new(AtomicUsize::new(0));
+    let deny = deny_assume_role(account.clone());
+    let counter = denials.clone();
+    world.proxy.inject(move |call| {
+        let hit = deny(call)?;
+        (counter.fetch_add(1, Ordering::SeqCst) < 2).then_some(hit)
+    });
+    let report = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["result"], "baselined");
+    assert_eq!(
+        denials.load(Ordering::SeqCst),
+        3,
+        "two refusals, then success"
+    );
+
+    // A role that never becomes assumable: bounded, then handed back as transient.
+    world.proxy.clear_injections();
+    let other = world.create_account("staging-3", Some("staging")).await;
+    world.proxy.inject(deny_assume_role(other.clone()));
+    let started = std::time::Instant::now();
+    let err = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&other),
+    )
+    .await
+    .expect_err("gives up");
+    assert_eq!(
+        err.disposition(),
+        gatehouse::Disposition::Transient,
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "bounded wait"
+    );
+    assert_eq!(snapshot(&world, &other).await, ORGANIZATION_ONLY);
+}
+
+/// IAM returns policy documents URL-encoded.
+fn urlencoding_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
