@@ -173,6 +173,10 @@ async fn forward(
         *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
         return Ok(resp);
     }
+    let latency = proxy.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let path = parts
         .uri
         .path_and_query()
