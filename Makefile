@@ -11,7 +11,7 @@ TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "nextest 
 .PHONY: help run test unit lint fmt venv clean bench-fanout
 
 help:
-	@echo "make run    - the demo: a company in the local emulator, onboarding through the real function"
+	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
 	@echo "make test   - unit tests and integration tests against the local emulator"
 	@echo "make unit   - unit tests of the pure core only (no emulator)"
 	@echo "make lint   - rustfmt and clippy, warnings as errors"
@@ -24,8 +24,8 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed
 
 run: venv
-	cargo build --locked -p people-events -p gatehouse-tests --bins
-	$(WITH_EMULATOR) target/debug/demo target/debug/people-events
+	cargo build --locked -p people-events -p account-created -p gatehouse-tests --bins
+	$(WITH_EMULATOR) target/debug/demo target/debug
 
 test: venv
 	$(PY) -m unittest discover -s scripts -t scripts -p 'test_*.py'

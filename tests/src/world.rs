@@ -267,6 +267,26 @@ impl World {
         s
     }
 
+    /// The environment of a function binary running in this world: its settings, the
+    /// management account's credentials, and the proxy as the AWS endpoint.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        let c = &self.credentials;
+        let mut env = self.settings();
+        env.extend(
+            [
+                ("AWS_ENDPOINT_URL", self.proxy.url.as_str()),
+                ("AWS_REGION", REGION),
+                ("AWS_ACCESS_KEY_ID", c.access_key_id()),
+                ("AWS_SECRET_ACCESS_KEY", c.secret_access_key()),
+                ("AWS_SESSION_TOKEN", c.session_token().unwrap_or_default()),
+                ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+                ("AWS_LAMBDA_LOG_LEVEL", "INFO"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        env
+    }
+
     /// The functions' execution roles (in the management account), which the provisioner role
     /// created in new accounts must trust.
     pub fn trusted_role_arns(&self) -> Vec<String> {

@@ -35,20 +35,7 @@ fn a_missing_setting_stops_the_function_at_start_naming_it() {
 #[tokio::test]
 async fn the_binary_answers_an_invocation_through_the_runtime_api() {
     let world = World::new().await;
-    let mut env = world.settings();
-    let c = &world.credentials;
-    env.extend([
-        ("AWS_ENDPOINT_URL".to_owned(), world.proxy.url.clone()),
-        ("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id().to_owned()),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_owned(),
-            c.secret_access_key().to_owned(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".to_owned(),
-            c.session_token().unwrap_or_default().to_owned(),
-        ),
-    ]);
+    let env = world.function_env();
     let log = std::env::temp_dir().join(format!("people-events-{}.log", world.management));
     let function = Function::start("people-events", &binary(), &env, &log)
         .await

@@ -1,8 +1,12 @@
-//! `make run`: a company in the local emulator, the real `people-events` binary running behind a
-//! local Lambda Runtime API, the sample HR events, and what the accounts hold afterwards.
+//! `make run`: a company in the local emulator, told as a story. The organization creates its
+//! environment accounts (each `CreateAccountResult` goes to `account-created`), HR onboards,
+//! transfers and offboards people (each event goes to `people-events`), and a new staging
+//! account appears and is backfilled through the work queue. Both functions are the real
+//! binaries, running behind a local Lambda Runtime API. After each step the accounts are read
+//! back and printed as an access matrix.
 //!
-//! It checks what it shows: if any person ends up anywhere the access model does not put them,
-//! it says so and exits non-zero.
+//! It checks what it shows: if anyone ends up anywhere the access model does not put them, it
+//! says so and exits non-zero.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,7 +16,7 @@ use gatehouse_tests::access::{self, UserView};
 use gatehouse_tests::fixtures;
 use gatehouse_tests::runtime::Function;
 use gatehouse_tests::world::{World, ENVIRONMENTS};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Employee id, sample file, and where the access model says they belong.
 const PEOPLE: &[(&str, &str, Option<&str>)] = &[
@@ -24,108 +28,109 @@ const PEOPLE: &[(&str, &str, Option<&str>)] = &[
     ("E9002", "onboard-sre-refused.json", None),
 ];
 
+/// The account that appears late in the story.
+const NEW_ACCOUNT: &str = "staging-2";
+
+/// employee id -> account label -> expected status of their user there (no entry: no user).
+type Expected = BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>;
+
+/// employee id -> account label -> the user found there.
+type Matrix = BTreeMap<String, BTreeMap<String, UserView>>;
+
+struct Demo {
+    world: World,
+    people_events: Function,
+    account_created: Function,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let binary = std::env::args()
+    let bin_dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/debug/people-events"));
+        .unwrap_or_else(|| "target/debug".into());
     let log_dir = PathBuf::from("target/localworld");
     std::fs::create_dir_all(&log_dir).expect("create target/localworld");
 
-    let world = World::new().await;
-    println!("Organization (management account {}):", world.management);
-    for env in ENVIRONMENTS {
-        println!("  {:<12} {}", env, world.account(env));
-    }
-
-    let mut env = world.settings();
-    let creds = &world.credentials;
-    env.extend([
-        ("AWS_ENDPOINT_URL".to_owned(), world.proxy.url.clone()),
-        ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
-        (
-            "AWS_ACCESS_KEY_ID".to_owned(),
-            creds.access_key_id().to_owned(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_owned(),
-            creds.secret_access_key().to_owned(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".to_owned(),
-            creds.session_token().unwrap_or_default().to_owned(),
-        ),
-        ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
-        ("AWS_LAMBDA_LOG_LEVEL".to_owned(), "INFO".to_owned()),
-    ]);
-    let log = log_dir.join("people-events.log");
-    let function = match Function::start("people-events", &binary, &env, &log).await {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("cannot start {}: {e}", binary.display());
-            return ExitCode::FAILURE;
+    let world = World::with_environments(&[]).await;
+    let env = world.function_env();
+    let start = |name: &'static str| {
+        let (bin, log) = (bin_dir.join(name), log_dir.join(format!("{name}.log")));
+        let env = env.clone();
+        async move {
+            Function::start(name, &bin, &env, &log)
+                .await
+                .map_err(|e| format!("{}: {e}", bin.display()))
         }
     };
+    let (people_events, account_created) =
+        match (start("people-events").await, start("account-created").await) {
+            (Ok(p), Ok(a)) => (p, a),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("cannot start a function: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let mut demo = Demo {
+        world,
+        people_events,
+        account_created,
+    };
+    println!(
+        "A company in the local emulator: management account {}.",
+        demo.world.management
+    );
+    println!(
+        "Both functions run from {} behind a local Lambda Runtime API.",
+        bin_dir.display()
+    );
+
+    let mut wrong = Vec::new();
+    let mut expected = Expected::new();
+
+    println!("\n== The organization creates its environment accounts");
+    for env in ENVIRONMENTS {
+        demo.new_account(env, env).await;
+    }
+    wrong.extend(demo.show(&expected, "accounts").await);
+
+    println!("\n== HR onboards six people");
+    for (id, file, home) in PEOPLE {
+        demo.hr_event(file).await;
+        expected.insert(id, home.iter().map(|h| (*h, "active")).collect());
+    }
+    wrong.extend(demo.show(&expected, "onboarding").await);
+
+    println!("\n== E1001 moves from engineering to qe");
+    demo.hr_event("transfer-engineer-to-qe.json").await;
+    expected.insert(
+        "E1001",
+        [("development", "disabled"), ("testing", "active")].into(),
+    );
+    wrong.extend(demo.show(&expected, "transfer").await);
+
+    println!("\n== E1001 leaves the company");
+    demo.hr_event("offboard-engineer.json").await;
+    expected.insert(
+        "E1001",
+        [("development", "disabled"), ("testing", "disabled")].into(),
+    );
+    wrong.extend(demo.show(&expected, "offboarding").await);
 
     println!(
-        "\nEvery event goes through the Lambda Runtime API into {}.",
-        binary.display()
+        "\n== A second staging account appears; its people are brought in through the work queue"
     );
-    let mut wrong = Vec::new();
-    for (title, files, expected) in steps() {
-        println!("\n== {title}");
-        for file in files {
-            let event = fixtures::load(file);
-            world.proxy.reset();
-            let answer = function.invoke(&event).await;
-            let calls = world.proxy.calls().len();
-            let d = &event["detail"];
-            let what = format!(
-                "{} {} {}",
-                event["detail-type"].as_str().unwrap_or_default(),
-                d["employeeId"].as_str().unwrap_or_default(),
-                d["team"]
-                    .as_str()
-                    .map(|t| format!("-> {t}"))
-                    .unwrap_or_default()
-            );
-            match answer {
-                Ok(report) => println!(
-                    "  {what:<44} {} ({calls} AWS calls)",
-                    summary(&report, &world)
-                ),
-                Err(e) => println!("  {what:<44} FAILED: {e}"),
-            }
-        }
-        let matrix = read_matrix(&world).await;
-        print_matrix(&matrix);
-        wrong.extend(
-            check(&matrix, &expected)
-                .into_iter()
-                .map(|w| format!("after {title}: {w}")),
-        );
+    demo.new_account(NEW_ACCOUNT, "staging").await;
+    for id in ["E3001", "E4001"] {
+        expected
+            .entry(id)
+            .or_default()
+            .insert(NEW_ACCOUNT, "active");
     }
+    wrong.extend(demo.show(&expected, "new account").await);
 
-    println!("\nOutcome events on the bus:");
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for o in world.outcomes().await {
-        let kind = o["detail-type"].as_str().unwrap_or("?").to_owned();
-        if kind == "Request Rejected" {
-            println!(
-                "  refused: {} {}: {}",
-                o["detail"]["employeeId"].as_str().unwrap_or("-"),
-                o["detail"]["environment"].as_str().unwrap_or("-"),
-                o["detail"]["reason"].as_str().unwrap_or_default()
-            );
-        }
-        *counts.entry(kind).or_default() += 1;
-    }
-    for (kind, n) in counts {
-        println!("  {n} x {kind}");
-    }
-    println!("\nFunction logs: {}", log.display());
-
+    demo.print_outcomes().await;
+    println!("\nFunction logs: {}/", log_dir.display());
     if wrong.is_empty() {
         println!("\nAfter every step, everybody was exactly where the access model puts them.");
         ExitCode::SUCCESS
@@ -137,113 +142,189 @@ async fn main() -> ExitCode {
     }
 }
 
-/// employee id -> column -> expected status of their user there (no entry: no user).
-type Expected = BTreeMap<&'static str, BTreeMap<&'static str, &'static str>>;
+impl Demo {
+    /// The emulator's CreateAccount, tagged; its CreateAccountResult to `account-created`; then
+    /// the work queue drained into `people-events`.
+    async fn new_account(&mut self, label: &str, environment: &str) {
+        let id = self
+            .world
+            .create_account(&format!("{label}-account"), Some(environment))
+            .await;
+        self.world.accounts.insert(label.to_owned(), id.clone());
+        self.world.proxy.reset();
+        let event = fixtures::create_account_result(&id);
+        let line = match self.account_created.invoke(&event).await {
+            Ok(r) => format!(
+                "{}: {} created, {} people enqueued",
+                r["result"].as_str().unwrap_or("?"),
+                r["created"].as_array().map_or(0, Vec::len),
+                r["backfilled"]
+            ),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        let calls = self.world.proxy.calls().len();
+        println!("  CreateAccountResult {label:<10} {id}  {line} ({calls} AWS calls)");
+        let people_events = &self.people_events;
+        let delivered = self
+            .world
+            .drain_work_queue(
+                |batch| async move {
+                    match people_events.invoke(&batch).await {
+                        Ok(answer) => answer,
+                        Err(e) => {
+                            eprintln!("  people-events failed on a batch: {e}");
+                            let all: Vec<Value> = batch["Records"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|r| json!({"itemIdentifier": r["messageId"]}))
+                                .collect();
+                            json!({ "batchItemFailures": all })
+                        }
+                    }
+                },
+                20,
+            )
+            .await;
+        if delivered > 0 {
+            println!("  work queue: {delivered} Employee Sync items delivered to people-events");
+        }
+    }
 
-/// The story: who joins, who moves, who leaves, and where everybody must be after each step.
-fn steps() -> Vec<(&'static str, Vec<&'static str>, Expected)> {
-    let onboarded: Expected = PEOPLE
-        .iter()
-        .map(|(id, _, home)| (*id, home.iter().map(|h| (*h, "active")).collect()))
-        .collect();
-    let mut transferred = onboarded.clone();
-    transferred.insert(
-        "E1001",
-        [("development", "disabled"), ("testing", "active")].into(),
-    );
-    let mut offboarded = transferred.clone();
-    offboarded.insert(
-        "E1001",
-        [("development", "disabled"), ("testing", "disabled")].into(),
-    );
-    vec![
-        (
-            "Onboarding",
-            PEOPLE.iter().map(|(_, f, _)| *f).collect(),
-            onboarded,
-        ),
-        (
-            "Transfer: E1001 from engineering to qe",
-            vec!["transfer-engineer-to-qe.json"],
-            transferred,
-        ),
-        (
-            "Offboarding: E1001 leaves",
-            vec!["offboard-engineer.json"],
-            offboarded,
-        ),
-    ]
-}
+    async fn hr_event(&self, file: &str) {
+        let event = fixtures::load(file);
+        self.world.proxy.reset();
+        let answer = self.people_events.invoke(&event).await;
+        let calls = self.world.proxy.calls().len();
+        let d = &event["detail"];
+        let what = format!(
+            "{} {} {}",
+            event["detail-type"].as_str().unwrap_or_default(),
+            d["employeeId"].as_str().unwrap_or_default(),
+            d["team"]
+                .as_str()
+                .map(|t| format!("-> {t}"))
+                .unwrap_or_default()
+        );
+        match answer {
+            Ok(report) => println!("  {what:<44} {} ({calls} AWS calls)", self.summary(&report)),
+            Err(e) => println!("  {what:<44} FAILED: {e}"),
+        }
+    }
 
-fn summary(report: &Value, world: &World) -> String {
-    let mut s = report["result"].as_str().unwrap_or("?").to_owned();
-    if let Some(accounts) = report["accounts"].as_object() {
-        for (acct, r) in accounts.iter().filter(|(_, r)| *r != "unchanged") {
-            let env = world
+    fn label(&self, account: &str) -> String {
+        self.world
+            .accounts
+            .iter()
+            .find(|(_, id)| *id == account)
+            .map(|(l, _)| l.clone())
+            .unwrap_or_else(|| account.to_owned())
+    }
+
+    fn summary(&self, report: &Value) -> String {
+        let mut s = report["result"].as_str().unwrap_or("?").to_owned();
+        if let Some(accounts) = report["accounts"].as_object() {
+            for (acct, r) in accounts.iter().filter(|(_, r)| *r != "unchanged") {
+                s.push_str(&format!(
+                    ", {} in {}",
+                    r.as_str().unwrap_or("?"),
+                    self.label(acct)
+                ));
+            }
+        }
+        if let Some(r) = report["rejections"].as_array().filter(|r| !r.is_empty()) {
+            s.push_str(&format!(", {} refused", r.len()));
+        }
+        s
+    }
+
+    /// Reads the accounts back, prints the matrix, and returns what differs from `expected`.
+    async fn show(&self, expected: &Expected, step: &str) -> Vec<String> {
+        let matrix = self.read_matrix().await;
+        self.print_matrix(&matrix);
+        check(&matrix, expected)
+            .into_iter()
+            .map(|w| format!("after {step}: {w}"))
+            .collect()
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let mut labels: Vec<String> = ENVIRONMENTS.iter().map(|e| e.to_string()).collect();
+        labels.extend(
+            self.world
                 .accounts
-                .iter()
-                .find(|(_, id)| *id == acct)
-                .map(|(e, _)| e.as_str());
-            s.push_str(&format!(
-                ", {} in {}",
-                r.as_str().unwrap_or("?"),
-                env.unwrap_or(acct)
-            ));
-        }
+                .keys()
+                .filter(|l| !labels.contains(l))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        labels.retain(|l| self.world.accounts.contains_key(l));
+        std::iter::once("management".to_owned())
+            .chain(labels)
+            .collect()
     }
-    if let Some(r) = report["rejections"].as_array().filter(|r| !r.is_empty()) {
-        s.push_str(&format!(", {} refused", r.len()));
-    }
-    s
-}
 
-/// employee id -> column -> the user found there. Columns: `management` and the environments.
-type Matrix = BTreeMap<String, BTreeMap<String, UserView>>;
-
-async fn read_matrix(world: &World) -> Matrix {
-    let mut columns = vec![(
-        "management".to_owned(),
-        aws_sdk_iam::Client::new(&world.direct),
-    )];
-    for env in ENVIRONMENTS {
-        columns.push((env.to_owned(), world.iam(world.account(env)).await));
-    }
-    let mut matrix = Matrix::new();
-    for (column, iam) in columns {
-        for user in access::users(&iam, "/gatehouse/").await {
-            let who = user.tag("gatehouse:employee-id").unwrap_or("?").to_owned();
-            matrix.entry(who).or_default().insert(column.clone(), user);
-        }
-    }
-    matrix
-}
-
-fn print_matrix(matrix: &Matrix) {
-    let columns: Vec<&str> = std::iter::once("management").chain(ENVIRONMENTS).collect();
-    println!("\nAccess matrix (read back from the accounts):");
-    print!("  {:<8}", "person");
-    for c in &columns {
-        print!(" | {c:<30}");
-    }
-    println!();
-    for (id, _, _) in PEOPLE {
-        print!("  {id:<8}");
-        for c in &columns {
-            let cell = match matrix.get(*id).and_then(|row| row.get(*c)) {
-                None => "-".to_owned(),
-                Some(u) => {
-                    let groups: Vec<&str> = u.groups.iter().map(String::as_str).collect();
-                    format!(
-                        "{} [{}]{}",
-                        u.tag("gatehouse:status").unwrap_or("?"),
-                        groups.join(","),
-                        if u.console { " console" } else { "" }
-                    )
-                }
+    async fn read_matrix(&self) -> Matrix {
+        let mut matrix = Matrix::new();
+        for column in self.columns() {
+            let iam = match self.world.accounts.get(&column) {
+                Some(id) => self.world.iam(id).await,
+                None => aws_sdk_iam::Client::new(&self.world.direct),
             };
-            print!(" | {cell:<30}");
+            for user in access::users(&iam, "/gatehouse/people/").await {
+                let who = user.tag("gatehouse:employee-id").unwrap_or("?").to_owned();
+                matrix.entry(who).or_default().insert(column.clone(), user);
+            }
+        }
+        matrix
+    }
+
+    fn print_matrix(&self, matrix: &Matrix) {
+        let columns = self.columns();
+        print!("\n  {:<6}", "person");
+        for c in &columns {
+            print!(" | {c:<30}");
         }
         println!();
+        for (id, _, _) in PEOPLE {
+            print!("  {id:<6}");
+            for c in &columns {
+                let cell = match matrix.get(*id).and_then(|row| row.get(c)) {
+                    None => "-".to_owned(),
+                    Some(u) => {
+                        let groups: Vec<&str> = u.groups.iter().map(String::as_str).collect();
+                        format!(
+                            "{} [{}]{}",
+                            u.tag("gatehouse:status").unwrap_or("?"),
+                            groups.join(","),
+                            if u.console { " +console" } else { "" }
+                        )
+                    }
+                };
+                print!(" | {cell:<30}");
+            }
+            println!();
+        }
+    }
+
+    async fn print_outcomes(&self) {
+        println!("\nOutcome events on the bus:");
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for o in self.world.outcomes().await {
+            let kind = o["detail-type"].as_str().unwrap_or("?").to_owned();
+            if kind == "Request Rejected" {
+                println!(
+                    "  refused: {} {}: {}",
+                    o["detail"]["employeeId"].as_str().unwrap_or("-"),
+                    o["detail"]["environment"].as_str().unwrap_or("-"),
+                    o["detail"]["reason"].as_str().unwrap_or_default()
+                );
+            }
+            *counts.entry(kind).or_default() += 1;
+        }
+        for (kind, n) in counts {
+            println!("  {n} x {kind}");
+        }
     }
 }
 
