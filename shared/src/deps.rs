@@ -1,10 +1,11 @@
 //! The adapters a function needs, built once at start from one AWS config and shared by every
 //! invocation (and so every warm cache) of the process.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use aws_config::SdkConfig;
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
 use crate::config::Config;
 use crate::credentials::CredentialsBroker;
@@ -26,8 +27,9 @@ pub struct Deps {
     pub outcomes: OutcomePublisher,
     /// Present when `GATEHOUSE_WORK_QUEUE_URL` is set.
     pub work_queue: Option<WorkQueue>,
-    /// (account, environment) pairs whose baseline this process has laid or verified.
-    baselined: Mutex<HashSet<(AccountId, String)>>,
+    /// (account, environment) pairs whose baseline this process has laid or verified: one cell
+    /// per pair, so that concurrent events for a new account lay its baseline once, together.
+    baselined: StdMutex<HashMap<(AccountId, String), Arc<OnceCell<()>>>>,
 }
 
 impl Deps {
@@ -53,7 +55,7 @@ impl Deps {
                 .work_queue_url
                 .clone()
                 .map(|url| WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url)),
-            baselined: Mutex::new(HashSet::new()),
+            baselined: StdMutex::new(HashMap::new()),
             config,
         }
     }
@@ -74,12 +76,19 @@ impl Deps {
         event: &EventId,
     ) -> Result<AccountIam, Error> {
         let iam = self.iam(account, event).await?;
-        let key = (account.clone(), environment.to_owned());
-        if !self.baselined.lock().await.contains(&key) {
+        let cell = {
+            // A poisoned lock only means another task panicked mid-insert; the map is intact.
+            let mut cells = self.baselined.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (account.clone(), environment.to_owned());
+            cells.entry(key).or_default().clone()
+        };
+        // A failed attempt leaves the cell empty, so the next event tries again.
+        cell.get_or_try_init(|| async {
             iam.ensure_baseline(&self.config.policy, environment)
-                .await?;
-            self.baselined.lock().await.insert(key);
-        }
+                .await
+                .map(drop)
+        })
+        .await?;
         Ok(iam)
     }
 }
