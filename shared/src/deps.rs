@@ -18,6 +18,9 @@ use crate::outcome::OutcomePublisher;
 use crate::queue::WorkQueue;
 use crate::secrets::PasswordVault;
 
+/// Set once the baseline of one (account, environment) is known to be in place.
+type BaselineCell = Arc<OnceCell<()>>;
+
 pub struct Deps {
     pub config: Config,
     pub accounts: AccountDirectory,
@@ -29,7 +32,7 @@ pub struct Deps {
     pub work_queue: Option<WorkQueue>,
     /// (account, environment) pairs whose baseline this process has laid or verified: one cell
     /// per pair, so that concurrent events for a new account lay its baseline once, together.
-    baselined: StdMutex<HashMap<(AccountId, String), Arc<OnceCell<()>>>>,
+    baselined: StdMutex<HashMap<(AccountId, String), BaselineCell>>,
 }
 
 impl Deps {
