@@ -8,7 +8,7 @@ WITH_EMULATOR := scripts/with-emulator.sh
 # cargo-nextest when present (faster, one process per test); plain cargo test otherwise.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "nextest run --no-fail-fast" || echo test)
 
-.PHONY: help run test unit lint fmt venv clean bench-fanout bench-backfill
+.PHONY: help run test unit lint fmt venv clean bench-fanout bench-coldstart bench-backfill
 
 help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
@@ -50,6 +50,11 @@ bench-fanout: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-fanout
 	$(WITH_EMULATOR) target/release/bench-fanout 50 0 16 1
 	$(WITH_EMULATOR) target/release/bench-fanout 50 50 16 1
+
+bench-coldstart: venv
+	cargo build --locked --release -p people-events
+	cargo build --locked --release -p gatehouse-tests --bin bench-coldstart
+	$(WITH_EMULATOR) target/release/bench-coldstart target/release/people-events 10
 
 bench-backfill: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-backfill

@@ -27,6 +27,8 @@ struct State {
     next: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     pending: Mutex<HashMap<String, Reply>>,
     init_error: Mutex<Option<String>>,
+    /// When the binary first asked for work: its init (cold start) is over.
+    first_poll: std::sync::OnceLock<std::time::Instant>,
 }
 
 /// A function binary running against a local Runtime API.
@@ -35,6 +37,7 @@ pub struct Function {
     queue: mpsc::Sender<(String, Vec<u8>)>,
     state: Arc<State>,
     counter: std::sync::atomic::AtomicU64,
+    spawned: std::time::Instant,
     _child: Child,
 }
 
@@ -53,6 +56,7 @@ impl Function {
             next: Mutex::new(rx),
             pending: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
+            first_poll: std::sync::OnceLock::new(),
         });
         let shared = state.clone();
         tokio::spawn(async move {
@@ -67,6 +71,7 @@ impl Function {
             }
         });
         let log = std::fs::File::create(log)?;
+        let spawned = std::time::Instant::now();
         let child = Command::new(binary)
             .envs(env.iter().cloned())
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
@@ -84,8 +89,24 @@ impl Function {
             queue,
             state,
             counter: Default::default(),
+            spawned,
             _child: child,
         })
+    }
+
+    /// How long the binary took from being started to asking for its first event (Lambda's
+    /// init phase), once it has asked; waits up to `limit` for that.
+    pub async fn init_duration(&self, limit: std::time::Duration) -> Option<std::time::Duration> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(at) = self.state.first_poll.get() {
+                return Some(at.saturating_duration_since(self.spawned));
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// Invokes the function synchronously: `Ok(answer)` or `Err(error document)`.
@@ -134,6 +155,7 @@ async fn route(
     let parsed = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
     match (method, rest) {
         (Method::GET, "/invocation/next") => {
+            let _ = state.first_poll.set(std::time::Instant::now());
             let next = state.next.lock().await.recv().await;
             let Some((id, payload)) = next else {
                 return Ok(respond(StatusCode::GONE, Vec::new()));
