@@ -1,31 +1,25 @@
-//! The employee directory (DynamoDB): the latest HR record of every employee. Writes are
-//! conditional on `effectiveAt`, so an older event can never overwrite a newer one, whatever
-//! order they arrive in. The directory is the truth every convergence starts from.
+//! The employee directory (DynamoDB): what the HR events say of every employee, merged so that
+//! the order they arrive in never matters (see [`crate::standing`]). The directory is the truth
+//! every convergence starts from.
+//!
+//! Writes are optimistic: a record carries a version, and a write succeeds only over the version
+//! it was merged from (or, for a new employee, only if there is no record yet). A write that
+//! loses gets the record that won back from DynamoDB, merges again and retries.
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use crate::error::{aws, Error};
-use crate::event::{Change, EmployeeId, EventId, HrEvent, Instant, Team};
+use crate::event::{Change, EmployeeId, HrEvent, Instant, Team};
+use crate::standing::{instant, merge, Person, Standing, StatusMark};
 
-/// An employee's standing, as the latest accepted HR event left it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Active,
-    Offboarded,
-}
+pub use crate::standing::Status;
 
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Offboarded => "offboarded",
-        }
-    }
-}
+/// How many times a write that lost to a concurrent one is merged and tried again.
+const WRITE_ATTEMPTS: usize = 5;
 
-/// The directory's record of one employee.
+/// The directory's record of one employee, as convergence needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmployeeRecord {
     pub employee_id: EmployeeId,
@@ -36,17 +30,42 @@ pub struct EmployeeRecord {
     pub user_name: Option<String>,
     /// Every user name the employee has had: offboarding seals all of them.
     pub user_names: BTreeSet<String>,
+    /// When the standing dates from (for a leaver: the offboarding).
     pub effective_at: Instant,
-    pub event_id: EventId,
 }
 
-/// What became of a write.
+impl From<&Standing> for EmployeeRecord {
+    fn from(s: &Standing) -> Self {
+        EmployeeRecord {
+            employee_id: s.employee_id.clone(),
+            status: s.status(),
+            team: s.person.as_ref().map(|p| p.team.clone()),
+            user_name: s.person.as_ref().map(|p| p.user_name.clone()),
+            user_names: s.user_names.clone(),
+            effective_at: instant(s.effective_at()),
+        }
+    }
+}
+
+/// What became of recording an event.
+// Returned once per event and matched at once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
-    /// The event is the newest for this employee (or a redelivery of it); here is the record.
-    Current(EmployeeRecord),
-    /// A newer event is already recorded: this one changes nothing.
+    /// The event counts (it changed the record, or it is a redelivery of the event that set
+    /// it): converge to `record`. `before`: the record as it was, if there was one.
+    Current {
+        record: EmployeeRecord,
+        before: Option<EmployeeRecord>,
+    },
+    /// The event is older than what it speaks of: it changes nothing.
     Stale,
+}
+
+/// A record as stored, with the version a conditional write is made over.
+struct Stored {
+    standing: Standing,
+    version: u64,
 }
 
 pub struct EmployeeDirectory {
@@ -58,109 +77,109 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
 impl EmployeeDirectory {
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         EmployeeDirectory { client, table }
     }
 
-    /// Records `event` unless a newer event for the employee is already recorded.
-    ///
-    /// At the very same `effectiveAt`, an event stating the same facts (kind, e-mail, team) is
-    /// accepted again, whatever its envelope id: a redelivery, or a re-publication after the first
-    /// attempt failed, must converge again rather than be dismissed. An event stating different
-    /// facts at the same instant loses to the one recorded first.
+    /// Merges `event` into the employee's record.
     pub async fn record(&self, event: &HrEvent) -> Result<Recorded, Error> {
-        let mut set = vec![
-            "effectiveAt = :at",
-            "effectiveNanos = :n",
-            "eventId = :e",
-            "facts = :facts",
-            "updatedAt = :now",
-        ];
-        let mut values = HashMap::from([
-            (
-                ":n".to_owned(),
-                AttributeValue::N(event.effective_at.unix_nanos().to_string()),
-            ),
-            (":e".to_owned(), s(event.event_id.as_str())),
-            (":at".to_owned(), s(&event.effective_at.rfc3339())),
-            (":now".to_owned(), s(&Instant::now().rfc3339())),
-            (":facts".to_owned(), s(&facts(&event.change))),
-        ]);
-        // The person's address and team, when the event states them.
-        let person = |email: &crate::event::Email,
-                      team: &Team,
-                      set: &mut Vec<&str>,
-                      values: &mut HashMap<String, AttributeValue>| {
-            set.extend(["email = :email", "team = :team", "userName = :user"]);
-            values.insert(":email".into(), s(email.as_str()));
-            values.insert(":team".into(), s(team.as_str()));
-            values.insert(":user".into(), s(&email.user_name()));
-            email.user_name()
+        // A new hire has no record yet: try to create it before reading anything (one call on
+        // the common path). Other events are about someone the directory should know.
+        let mut known = match event.change {
+            Change::Onboarded { .. } => None,
+            _ => self.read(&event.employee_id).await?,
         };
-        let user_name = match &event.change {
-            Change::Onboarded {
-                email,
-                team,
-                given_name,
-                family_name,
-            } => {
-                set.push("#status = :status");
-                values.insert(":status".into(), s(Status::Active.as_str()));
-                if let Some(v) = given_name {
-                    set.push("givenName = :gn");
-                    values.insert(":gn".into(), s(v));
-                }
-                if let Some(v) = family_name {
-                    set.push("familyName = :fn");
-                    values.insert(":fn".into(), s(v));
-                }
-                Some(person(email, team, &mut set, &mut values))
+        for _ in 0..WRITE_ATTEMPTS {
+            let before = known.as_ref().map(|k| EmployeeRecord::from(&k.standing));
+            let merged = merge(known.as_ref().map(|k| &k.standing), event);
+            if merged.stale {
+                return Ok(Recorded::Stale);
             }
-            Change::Transferred { email, team } => {
-                // A transfer moves a person between teams; it never brings a leaver back (only
-                // a newer onboarding does), so it keeps whatever status the record has.
-                set.push("#status = if_not_exists(#status, :status)");
-                values.insert(":status".into(), s(Status::Active.as_str()));
-                Some(person(email, team, &mut set, &mut values))
+            let current = Recorded::Current {
+                record: EmployeeRecord::from(&merged.standing),
+                before,
+            };
+            if !merged.changed {
+                return Ok(current);
             }
-            Change::Offboarded => {
-                set.push("#status = :status");
-                values.insert(":status".into(), s(Status::Offboarded.as_str()));
-                None
-            }
-        };
-        let mut expression = format!("SET {}", set.join(", "));
-        // Every name the person ever had, so that offboarding can seal all of them.
-        if let Some(name) = user_name {
-            expression.push_str(" ADD userNames :names");
-            values.insert(":names".into(), AttributeValue::Ss(vec![name]));
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("employeeId", s(event.employee_id.as_str()))
-            .update_expression(expression)
-            .condition_expression(
-                "attribute_not_exists(employeeId) OR effectiveNanos < :n \
-                 OR (effectiveNanos = :n AND facts = :facts)",
-            )
-            .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => parse_record(&out.attributes.unwrap_or_default()).map(Recorded::Current),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            match self
+                .write(&merged.standing, known.as_ref().map(|k| k.version), event)
+                .await?
             {
-                Ok(Recorded::Stale)
+                None => return Ok(current),
+                Some(won) => {
+                    known = match won {
+                        Some(item) => Some(parse_stored(&item)?),
+                        None => self.read(&event.employee_id).await?,
+                    }
+                }
             }
-            Err(e) => Err(aws("dynamodb", "UpdateItem", None, e)),
         }
+        Err(Error::Partial {
+            operation: "PutItem",
+            detail: format!(
+                "the directory record of {} kept changing under concurrent writes",
+                event.employee_id
+            ),
+            transient: true,
+        })
+    }
+
+    /// Writes `standing` over `version` (`None`: only if there is no record). `Ok(None)`:
+    /// written. `Ok(Some(won))`: another write got there first; `won` is the record it left,
+    /// when DynamoDB returned it.
+    #[allow(clippy::type_complexity)]
+    async fn write(
+        &self,
+        standing: &Standing,
+        version: Option<u64>,
+        event: &HrEvent,
+    ) -> Result<Option<Option<HashMap<String, AttributeValue>>>, Error> {
+        let mut item = to_item(standing);
+        item.insert("version".into(), n(version.map_or(1, |v| v + 1)));
+        item.insert("updatedAt".into(), s(&Instant::now().rfc3339()));
+        item.insert("updatedBy".into(), s(event.event_id.as_str()));
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = match version {
+            Some(v) => request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(v)),
+            None => request.condition_expression("attribute_not_exists(employeeId)"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(
+                        lost,
+                    ),
+                ) => Ok(Some(lost.item.clone())),
+                _ => Err(aws("dynamodb", "PutItem", None, e)),
+            },
+        }
+    }
+
+    async fn read(&self, id: &EmployeeId) -> Result<Option<Stored>, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("employeeId", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
+        out.item.as_ref().map(parse_stored).transpose()
     }
 
     /// Every employee whose record says active. A paginated scan: the directory is one item per
@@ -182,70 +201,115 @@ impl EmployeeDirectory {
         pages
             .into_iter()
             .flat_map(|p| p.items.unwrap_or_default())
-            .map(|item| parse_record(&item))
+            .map(|item| parse_stored(&item).map(|k| EmployeeRecord::from(&k.standing)))
             .collect()
     }
 
     /// The record of one employee, read consistently.
     pub async fn get(&self, id: &EmployeeId) -> Result<Option<EmployeeRecord>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("employeeId", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
-        out.item.as_ref().map(parse_record).transpose()
+        Ok(self
+            .read(id)
+            .await?
+            .map(|k| EmployeeRecord::from(&k.standing)))
     }
 }
 
-/// The access-relevant facts of a change, compared when two events share an `effectiveAt`.
-fn facts(change: &Change) -> String {
-    match change {
-        Change::Onboarded { email, team, .. } => format!("onboarded|{}|{team}", email.user_name()),
-        Change::Transferred { email, team } => format!("transferred|{}|{team}", email.user_name()),
-        Change::Offboarded => "offboarded".to_owned(),
+/// The item of a standing. `status` is derived (the scan for active employees filters on it).
+fn to_item(standing: &Standing) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        ("employeeId".to_owned(), s(standing.employee_id.as_str())),
+        ("status".to_owned(), s(standing.status().as_str())),
+    ]);
+    if let Some(p) = &standing.person {
+        item.extend([
+            ("email".to_owned(), s(&p.email)),
+            ("team".to_owned(), s(p.team.as_str())),
+            ("userName".to_owned(), s(&p.user_name)),
+            ("personNanos".to_owned(), n(p.at)),
+            ("personAt".to_owned(), s(&instant(p.at).rfc3339())),
+            ("personFacts".to_owned(), s(&p.facts)),
+        ]);
+        if let Some(v) = &p.given_name {
+            item.insert("givenName".into(), s(v));
+        }
+        if let Some(v) = &p.family_name {
+            item.insert("familyName".into(), s(v));
+        }
     }
+    if let Some(m) = &standing.mark {
+        item.extend([
+            ("statusMark".to_owned(), s(m.status.as_str())),
+            ("statusNanos".to_owned(), n(m.at)),
+            ("statusAt".to_owned(), s(&instant(m.at).rfc3339())),
+        ]);
+    }
+    // DynamoDB holds no empty set: no attribute is the empty set.
+    if !standing.user_names.is_empty() {
+        item.insert(
+            "userNames".into(),
+            AttributeValue::Ss(standing.user_names.iter().cloned().collect()),
+        );
+    }
+    item
 }
 
-fn parse_record(item: &HashMap<String, AttributeValue>) -> Result<EmployeeRecord, Error> {
+fn parse_stored(item: &HashMap<String, AttributeValue>) -> Result<Stored, Error> {
     let corrupt = |what: &str| Error::Partial {
         operation: "GetItem",
         detail: format!("directory record has no valid {what}"),
         transient: false,
     };
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let number = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i128>().ok())
+    };
+    let status = |k: &str| match text(k).as_deref() {
+        Some("active") => Some(Status::Active),
+        Some("offboarded") => Some(Status::Offboarded),
+        _ => None,
+    };
     let employee_id = text("employeeId")
         .and_then(|v| EmployeeId::parse(&v).ok())
         .ok_or_else(|| corrupt("employeeId"))?;
-    let status = match text("status").as_deref() {
-        Some("active") => Status::Active,
-        Some("offboarded") => Status::Offboarded,
-        _ => return Err(corrupt("status")),
+    let version = number("version")
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| corrupt("version"))?;
+    let person = match text("userName") {
+        None => None,
+        Some(user_name) => Some(Person {
+            email: text("email").ok_or_else(|| corrupt("email"))?,
+            team: Team::from_record(text("team").ok_or_else(|| corrupt("team"))?),
+            user_name,
+            given_name: text("givenName"),
+            family_name: text("familyName"),
+            at: number("personNanos").ok_or_else(|| corrupt("personNanos"))?,
+            facts: text("personFacts").ok_or_else(|| corrupt("personFacts"))?,
+        }),
     };
-    let effective_at = item
-        .get("effectiveNanos")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse::<i128>().ok())
-        .and_then(Instant::from_unix_nanos)
-        .ok_or_else(|| corrupt("effectiveNanos"))?;
-    let event_id = text("eventId")
-        .and_then(|v| EventId::parse(&v).ok())
-        .ok_or_else(|| corrupt("eventId"))?;
+    let mark = match text("statusMark") {
+        None => None,
+        Some(_) => Some(StatusMark {
+            status: status("statusMark").ok_or_else(|| corrupt("statusMark"))?,
+            at: number("statusNanos").ok_or_else(|| corrupt("statusNanos"))?,
+        }),
+    };
+    if person.is_none() && mark.is_none() {
+        return Err(corrupt("person or status"));
+    }
     let user_names = item
         .get("userNames")
         .and_then(|v| v.as_ss().ok())
         .map(|v| v.iter().cloned().collect())
         .unwrap_or_default();
-    Ok(EmployeeRecord {
-        employee_id,
-        status,
-        team: text("team").map(Team::from_record),
-        user_name: text("userName"),
-        user_names,
-        effective_at,
-        event_id,
+    Ok(Stored {
+        standing: Standing {
+            employee_id,
+            person,
+            mark,
+            user_names,
+        },
+        version,
     })
 }

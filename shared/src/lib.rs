@@ -11,6 +11,7 @@
 //!   - [`account_event`]: parsing account creation events (Organizations, Control Tower);
 //!   - [`policy`]: the access policy and what it grants whom;
 //!   - [`plan`]: what must change for one person in one account.
+//!   - [`standing`]: an employee's standing, merged from HR events in any order;
 //! - The shell, one adapter per AWS service, each speaking the domain's types:
 //!   - [`org`]: the organization's ACTIVE accounts and their environments (Organizations);
 //!   - [`credentials`]: assumed-role IAM clients per account, cached (STS);
@@ -41,6 +42,7 @@ pub mod plan;
 pub mod policy;
 pub mod queue;
 pub mod secrets;
+pub mod standing;
 
 pub use config::Config;
 pub use deps::Deps;

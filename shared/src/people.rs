@@ -70,7 +70,7 @@ pub async fn handle(deps: &Deps, inbound: &Inbound) -> Result<Report, Error> {
 }
 
 async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<Report, Error> {
-    let record = match deps.directory.record(event).await? {
+    let (record, before) = match deps.directory.record(event).await? {
         Recorded::Stale => {
             info!(event_id = %event.event_id, employee_id = %event.employee_id,
                   effective_at = %event.effective_at, "stale: a newer event is recorded; nothing changes");
@@ -80,11 +80,17 @@ async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<Report, Error> {
                 Disposition::Stale,
             ));
         }
-        Recorded::Current(record) => record,
+        Recorded::Current { record, before } => (record, before),
+    };
+    // A first onboarding (or a redelivery of it) needs only the accounts it grants. Anything
+    // that may have left access behind elsewhere (a rehire, a newer onboarding into another
+    // team, a transfer, an offboarding) converges every account.
+    let same_access = |b: &EmployeeRecord| {
+        b.status == Status::Active && b.team == record.team && b.user_name == record.user_name
     };
     let scope = match event.change {
-        Change::Onboarded { .. } => Scope::Granted,
-        Change::Transferred { .. } | Change::Offboarded => Scope::Everywhere,
+        Change::Onboarded { .. } if before.as_ref().is_none_or(same_access) => Scope::Granted,
+        _ => Scope::Everywhere,
     };
     converge(deps, &record, scope, &event.event_id, true).await
 }
@@ -165,7 +171,7 @@ async fn converge(
             }
             v
         }
-        Scope::Everywhere => deps.accounts.accounts().await?.to_vec(),
+        Scope::Everywhere => deps.accounts.accounts_now().await?.to_vec(),
         Scope::One(id) => deps.accounts.find(&id).await?.into_iter().collect(),
     };
 

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 pub struct Call {
     /// The SigV4 service name (`iam`, `sts`, `dynamodb`, ...).
     pub service: String,
-    /// The API operation (`CreateUser`, `UpdateItem`, ...).
+    /// The API operation (`CreateUser`, `PutItem`, ...).
     pub operation: String,
     /// Query-protocol parameters (IAM, STS), decoded from the form body.
     pub params: BTreeMap<String, String>,

@@ -56,7 +56,7 @@ async fn the_binary_answers_an_invocation_through_the_runtime_api() {
 
     // A transient failure comes back as a Lambda error with its kind, for Lambda to retry.
     world.proxy.inject(|call| {
-        (call.operation == "UpdateItem").then(|| gatehouse_tests::proxy::Injected {
+        (call.operation == "PutItem").then(|| gatehouse_tests::proxy::Injected {
             status: 400,
             body: r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}"#.into(),
         })

@@ -441,6 +441,96 @@ async fn a_transfer_never_brings_a_leaver_back() {
     );
 }
 
+/// The environments where `name` can sign in (an active user with console access).
+async fn open_in(world: &World, name: &str) -> BTreeSet<String> {
+    let mut open = BTreeSet::new();
+    for env in gatehouse_tests::world::ENVIRONMENTS {
+        if let Some(u) = user_in(world, world.account(env), name).await {
+            if u.tag("gatehouse:status") == Some("active") && u.console {
+                open.insert(env.to_owned());
+            }
+        }
+    }
+    open
+}
+
+#[tokio::test]
+async fn the_end_state_does_not_depend_on_arrival_order() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    let deliver = |events: Vec<Value>| {
+        let deps = &deps;
+        async move {
+            for e in events {
+                handle(deps, e).await.unwrap();
+            }
+        }
+    };
+    // Hired, left, then (a late HR correction) moved to QE: a transfer never reopens a leaver,
+    // and the offboarding must not be dismissed as stale when the transfer arrives first.
+    let (hired, left, moved) = (
+        "2026-11-02T09:00:00Z",
+        "2026-11-20T17:00:00Z",
+        "2026-11-21T09:00:00Z",
+    );
+    for (id, email) in [
+        ("E1", "in.order@example.com"),
+        ("E2", "reordered@example.com"),
+    ] {
+        let on = onboarding(id, email, "engineering", hired);
+        let (off, tr) = (offboarding(id, left), transfer(id, email, "qe", moved));
+        if id == "E1" {
+            deliver(vec![on, off, tr]).await;
+        } else {
+            deliver(vec![on, tr, off]).await;
+        }
+        assert!(open_in(&world, email).await.is_empty(), "{id}");
+        assert_eq!(
+            world.directory_item(id).await.unwrap()["status"],
+            "offboarded"
+        );
+    }
+
+    // An onboarding into another team, newer than the first: the old team's access closes,
+    // whichever of the two arrives first.
+    let (first, second) = ("2026-11-02T09:00:00Z", "2026-11-03T09:00:00Z");
+    for (id, email) in [
+        ("E3", "moved.in.order@example.com"),
+        ("E4", "moved.late@example.com"),
+    ] {
+        let old = onboarding(id, email, "engineering", first);
+        let new = onboarding(id, email, "qe", second);
+        if id == "E3" {
+            deliver(vec![old, new]).await;
+        } else {
+            deliver(vec![new, old]).await;
+        }
+        assert_eq!(
+            open_in(&world, email).await,
+            BTreeSet::from(["testing".to_owned()]),
+            "{id}"
+        );
+    }
+
+    // At the very same instant, an offboarding wins over an onboarding, in either order.
+    let at = "2026-11-05T09:00:00Z";
+    for (id, email) in [
+        ("E5", "same.instant@example.com"),
+        ("E6", "same.instant.2@example.com"),
+    ] {
+        let (on, off) = (
+            onboarding(id, email, "engineering", at),
+            offboarding(id, at),
+        );
+        if id == "E5" {
+            deliver(vec![on, off]).await;
+        } else {
+            deliver(vec![off, on]).await;
+        }
+        assert!(open_in(&world, email).await.is_empty(), "{id}");
+    }
+}
+
 #[tokio::test]
 async fn a_rehire_reopens_the_same_user_with_a_new_password_and_old_keys_stay_inactive() {
     let world = World::new().await;
@@ -514,7 +604,7 @@ async fn a_sync_item_converges_one_account_from_the_directory() {
         BTreeSet::from(["developers".to_owned()])
     );
     assert!(
-        world.proxy.calls_of("UpdateItem").is_empty(),
+        world.proxy.calls_of("PutItem").is_empty(),
         "a sync never writes the directory"
     );
 

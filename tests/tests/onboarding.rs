@@ -440,7 +440,7 @@ async fn a_queue_batch_acknowledges_rejections_and_hands_back_failures_in_group_
         .contains_key("development"));
     assert!(placements(&world, "grace@example.com").await.is_empty());
     assert_eq!(
-        world.proxy.calls_of("UpdateItem").len(),
+        world.proxy.calls_of("PutItem").len(),
         2,
         "msg-3 was never processed"
     );
@@ -487,7 +487,7 @@ async fn a_warm_onboarding_makes_only_the_calls_the_contract_needs() {
     let warm = world.proxy.counts();
     println!("warm onboarding into a baselined account: {warm:?}");
     let expected: BTreeMap<String, usize> = [
-        ("dynamodb:UpdateItem", 1),
+        ("dynamodb:PutItem", 1),
         ("events:PutEvents", 1),
         ("iam:AddUserToGroup", 1),
         ("iam:CreateLoginProfile", 1),
