@@ -1,7 +1,11 @@
-//! The organization's account directory: which ACTIVE accounts exist and which environment each
-//! one is (its Organizations tag). Cached across warm invocations; the cache saves calls but
+//! The organization's account directory: which ACTIVE member accounts exist and which environment
+//! each one is (its Organizations tag). Cached across warm invocations; the cache saves calls but
 //! never hides a fact: an account id it does not know triggers a fresh read before anything is
-//! decided, and the list is re-read after a configurable time.
+//! decided, revocations list the accounts afresh (a leaver must not keep a user in an account
+//! this process has not heard of yet), and the tags are re-read after a configurable time.
+//!
+//! The management account is not a member account: Gatehouse gives nobody access there and has
+//! no role to assume there, so it is never listed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +34,8 @@ pub struct AccountDirectory {
     tag_key: String,
     ttl: Duration,
     cache: Mutex<Option<(Instant, Arc<Vec<Account>>)>>,
+    /// The management account's id: it never changes.
+    management: tokio::sync::OnceCell<Option<AccountId>>,
 }
 
 impl AccountDirectory {
@@ -39,6 +45,7 @@ impl AccountDirectory {
             tag_key,
             ttl,
             cache: Mutex::new(None),
+            management: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -51,8 +58,23 @@ impl AccountDirectory {
                 return Ok(accounts.clone());
             }
         }
-        let fresh = Arc::new(self.read().await?);
-        *cache = Some((Instant::now(), fresh.clone()));
+        let read_at = Instant::now();
+        let fresh = Arc::new(self.read(&[]).await?);
+        *cache = Some((read_at, fresh.clone()));
+        Ok(fresh)
+    }
+
+    /// Every ACTIVE account, listed now. Environments of accounts the cache knows are taken
+    /// from it while it is fresh (an account's tag rarely changes; its existence is what a
+    /// revocation must not miss), so this costs the listing plus the tags of new accounts.
+    pub async fn accounts_now(&self) -> Result<Arc<Vec<Account>>, Error> {
+        let mut cache = self.cache.lock().await;
+        let (read_at, known) = match cache.as_ref() {
+            Some((at, accounts)) if at.elapsed() < self.ttl => (*at, accounts.clone()),
+            _ => (Instant::now(), Arc::new(Vec::new())),
+        };
+        let fresh = Arc::new(self.read(&known).await?);
+        *cache = Some((read_at, fresh.clone()));
         Ok(fresh)
     }
 
@@ -82,7 +104,9 @@ impl AccountDirectory {
         *self.cache.lock().await = None;
     }
 
-    async fn read(&self) -> Result<Vec<Account>, Error> {
+    /// Lists the ACTIVE member accounts; the environments of `known` accounts are reused.
+    async fn read(&self, known: &[Account]) -> Result<Vec<Account>, Error> {
+        let management = self.management().await?;
         let pages = self
             .client
             .list_accounts()
@@ -103,10 +127,14 @@ impl AccountDirectory {
                 let id = AccountId::parse(a.id()?).ok()?;
                 Some((id, a.name().unwrap_or_default().to_owned()))
             })
+            .filter(|(id, _)| Some(id) != management)
             .collect();
         stream::iter(active)
             .map(|(id, name)| async move {
-                let environment = self.environment_tag(&id).await?;
+                let environment = match known.iter().find(|a| a.id == id) {
+                    Some(a) => a.environment.clone(),
+                    None => self.environment_tag(&id).await?,
+                };
                 Ok::<_, Error>(Account {
                     id,
                     name,
@@ -116,6 +144,26 @@ impl AccountDirectory {
             .buffered(TAG_READS_AT_ONCE)
             .try_collect()
             .await
+    }
+
+    async fn management(&self) -> Result<Option<&AccountId>, Error> {
+        let id = self
+            .management
+            .get_or_try_init(|| async {
+                let out = self
+                    .client
+                    .describe_organization()
+                    .send()
+                    .await
+                    .map_err(|e| aws("organizations", "DescribeOrganization", None, e))?;
+                Ok::<_, Error>(
+                    out.organization()
+                        .and_then(|o| o.master_account_id())
+                        .and_then(|id| AccountId::parse(id).ok()),
+                )
+            })
+            .await?;
+        Ok(id.as_ref())
     }
 
     async fn environment_tag(&self, id: &AccountId) -> Result<Option<String>, Error> {

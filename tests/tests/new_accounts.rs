@@ -292,7 +292,12 @@ async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_report
         .into_iter()
         .map(|c| c.operation)
         .collect();
-    let reads_and_outcomes = ["ListAccounts", "ListTagsForResource", "PutEvents"];
+    let reads_and_outcomes = [
+        "DescribeOrganization",
+        "ListAccounts",
+        "ListTagsForResource",
+        "PutEvents",
+    ];
     assert!(
         ops.iter()
             .all(|op| reads_and_outcomes.contains(&op.as_str())),
@@ -354,7 +359,15 @@ async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
         .calls()
         .into_iter()
         .map(|c| c.operation)
-        .filter(|op| !["ListAccounts", "ListTagsForResource", "PutEvents"].contains(&op.as_str()))
+        .filter(|op| {
+            ![
+                "DescribeOrganization",
+                "ListAccounts",
+                "ListTagsForResource",
+                "PutEvents",
+            ]
+            .contains(&op.as_str())
+        })
         .collect();
     assert_eq!(writes, Vec::<String>::new());
     assert_eq!(
