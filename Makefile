@@ -29,6 +29,7 @@ run: venv
 
 test: venv
 	$(PY) -m unittest discover -s scripts -t scripts -p 'test_*.py'
+	$(PY) -m unittest discover -s schema -t schema -p 'test_*.py'
 	cargo build --locked --workspace --all-targets
 	$(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked --workspace
 
