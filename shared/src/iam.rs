@@ -17,6 +17,11 @@ use crate::plan::{
 };
 use crate::policy::Policy;
 
+/// Marks the roles Gatehouse made, so that a role of the same name made by anyone else is
+/// never taken over.
+pub const TAG_ROLE: &str = "gatehouse:role";
+const ROLE_PROVISIONER: &str = "provisioner";
+
 /// The permissions boundary every managed user carries.
 pub const BOUNDARY_POLICY: &str = "GatehouseUserBoundary";
 /// The MFA-enforcing policy attached to every group granted to people.
@@ -207,7 +212,9 @@ impl AccountIam {
     }
 
     /// Creates the role the other functions assume, or brings an existing one's trust and
-    /// permissions back to what they must be. `true`: it was created.
+    /// permissions back to what they must be. `true`: it was created. A role of that name that
+    /// Gatehouse did not make (it lacks the [`TAG_ROLE`] tag) is a fault for a person to
+    /// resolve: it is never rewritten.
     pub async fn ensure_provisioner_role(
         &self,
         name: &str,
@@ -230,12 +237,36 @@ impl AccountIam {
             .assume_role_policy_document(&trust)
             .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
             .max_session_duration(3600)
+            .tags(tag(TAG_ROLE, ROLE_PROVISIONER)?)
             .send()
             .await;
         let created = self
             .tolerate("CreateRole", created, &["EntityAlreadyExists"])?
             .is_some();
         if !created {
+            let existing = self
+                .client
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| self.err("GetRole", e))?;
+            let ours = existing.role().is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| t.key() == TAG_ROLE && t.value() == ROLE_PROVISIONER)
+            });
+            if !ours {
+                return Err(Error::Partial {
+                    operation: "CreateRole",
+                    detail: format!(
+                        "a role named {name} exists in account {} that Gatehouse did not make \
+                         (no {TAG_ROLE} tag); it is not taken over",
+                        self.account
+                    ),
+                    transient: false,
+                });
+            }
             self.client
                 .update_assume_role_policy()
                 .role_name(name)

@@ -377,6 +377,42 @@ async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
 }
 
 #[tokio::test]
+async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
+    let world = World::new().await;
+    let account = world.create_account("staging-hand", Some("staging")).await;
+    let iam = world.iam(&account).await;
+    let hand_made_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("GatehouseProvisioner")
+        .assume_role_policy_document(hand_made_trust)
+        .send()
+        .await
+        .unwrap();
+
+    let err = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(err.disposition(), gatehouse::Disposition::Fault, "{err}");
+    assert!(err.to_string().contains("not taken over"), "{err}");
+    let role = iam
+        .get_role()
+        .role_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    let trust = urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap());
+    assert!(
+        trust.contains("123456789012:root"),
+        "trust untouched: {trust}"
+    );
+    assert!(world.proxy.calls_of("UpdateAssumeRolePolicy").is_empty());
+    assert!(world.proxy.calls_of("PutRolePolicy").is_empty());
+}
+
+#[tokio::test]
 async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
     let mut world = staffed_world().await;
     world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "2");
