@@ -20,8 +20,14 @@ use crate::people::{self, Report};
 /// Handles one invocation payload and returns the Lambda answer.
 pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, Error> {
     if payload.get("Records").is_some() {
-        let batch: SqsEvent = serde_json::from_value(payload)
-            .map_err(|e| Error::Rejected(Rejection::new(format!("not an SQS batch: {e}"))))?;
+        let batch: SqsEvent = match serde_json::from_value(payload) {
+            Ok(batch) => batch,
+            Err(e) => {
+                let rejection = Rejection::new(format!("not an SQS batch: {e}"));
+                let report = reject(deps, rejection).await?;
+                return Ok(serde_json::to_value(report).unwrap_or_default());
+            }
+        };
         let answer = handle_batch(deps, batch).await;
         // A plain struct of strings: serializing it cannot fail.
         return Ok(serde_json::to_value(answer).unwrap_or_default());

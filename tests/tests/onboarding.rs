@@ -275,6 +275,7 @@ async fn every_bad_input_changes_nothing_and_is_reported() {
             with(&["detail", "givenName"], json!("A".repeat(20_000))),
         ),
         ("not an envelope", json!({"hello": "world"})),
+        ("Records that are no SQS batch", json!({"Records": "ada"})),
     ];
     for (what, event) in &cases {
         let report = handle(&deps, event.clone())
