@@ -20,18 +20,34 @@ pub struct SyncRequest {
     pub cause: String,
 }
 
+/// FNV-1a, 64 bits: a stable digest (the same in every process and release, unlike std's
+/// hasher), enough to tell causes apart within the queue's five-minute deduplication window.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 impl SyncRequest {
     /// Deduplication id and work item id: `sync.<account|all>.<employee>.<cause>`, within SQS's
     /// 128 characters of letters, digits and punctuation (all three parts are validated ids).
+    /// A cause too long to fit is replaced by a digest of it, never cut: two causes sharing a
+    /// long prefix must not deduplicate each other.
     pub fn id(&self) -> String {
         let account = self
             .account_id
             .as_ref()
             .map(|a| a.as_str())
             .unwrap_or("all");
-        let mut id = format!("sync.{account}.{}.{}", self.employee_id, self.cause);
-        id.truncate(128);
-        id
+        let id = format!("sync.{account}.{}.{}", self.employee_id, self.cause);
+        if id.len() <= 128 {
+            return id;
+        }
+        format!(
+            "sync.{account}.{}.h{:016x}",
+            self.employee_id,
+            fnv1a(self.cause.as_bytes())
+        )
     }
 
     /// The EventBridge-shaped envelope `people-events` reads.
@@ -134,5 +150,21 @@ mod tests {
         };
         assert_eq!(item.employee_id, r.employee_id);
         assert_eq!(item.account_id, r.account_id);
+    }
+
+    #[test]
+    fn long_causes_sharing_a_prefix_get_different_ids_that_fit() {
+        let request = |cause: String| SyncRequest {
+            employee_id: EmployeeId::parse(&"E".repeat(64)).unwrap(),
+            account_id: Some(AccountId::parse("123456789012").unwrap()),
+            cause,
+        };
+        let (a, b) = (
+            request(format!("{}-a", "x".repeat(100))).id(),
+            request(format!("{}-b", "x".repeat(100))).id(),
+        );
+        assert_ne!(a, b);
+        assert!(a.len() <= 128 && b.len() <= 128);
+        assert!(crate::event::EventId::parse(&a).is_ok());
     }
 }
