@@ -74,6 +74,17 @@ fn in_account(account: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// What a function hands back to Lambda when an invocation fails: the disposition as the error
+/// type (what the retry policy and alarms key on) and the message, which carries no request data.
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(e: Error) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.disposition().error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 impl Error {
     pub fn disposition(&self) -> Disposition {
         match self {

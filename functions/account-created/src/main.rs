@@ -29,8 +29,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     gatehouse::account_setup::handle_payload(deps, event.payload)
         .await
-        .map_err(|e| Diagnostic {
-            error_type: e.disposition().error_type().to_owned(),
-            error_message: e.to_string(),
-        })
+        .map_err(Diagnostic::from)
 }

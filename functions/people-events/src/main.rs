@@ -26,8 +26,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     gatehouse::invocation::handle(deps, event.payload)
         .await
-        .map_err(|e| Diagnostic {
-            error_type: e.disposition().error_type().to_owned(),
-            error_message: e.to_string(),
-        })
+        .map_err(Diagnostic::from)
 }
