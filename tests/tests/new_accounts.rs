@@ -161,13 +161,7 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
         groups,
         BTreeSet::from(["release-bots".to_owned(), "stakeholders".to_owned()])
     );
-    let role = iam
-        .get_role()
-        .role_name("GatehouseProvisioner")
-        .send()
-        .await
-        .unwrap();
-    let trust = urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap());
+    let trust = provisioner_trust(&iam).await;
     for arn in world.trusted_role_arns() {
         assert!(trust.contains(&arn), "trusts {arn}: {trust}");
     }
@@ -397,13 +391,7 @@ async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
     .expect_err("refused");
     assert_eq!(err.disposition(), gatehouse::Disposition::Fault, "{err}");
     assert!(err.to_string().contains("not taken over"), "{err}");
-    let role = iam
-        .get_role()
-        .role_name("GatehouseProvisioner")
-        .send()
-        .await
-        .unwrap();
-    let trust = urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap());
+    let trust = provisioner_trust(&iam).await;
     assert!(
         trust.contains("123456789012:root"),
         "trust untouched: {trust}"
@@ -460,6 +448,17 @@ async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
         "bounded wait"
     );
     assert_eq!(snapshot(&world, &other).await, ORGANIZATION_ONLY);
+}
+
+/// The trust policy of the account's `GatehouseProvisioner` role, decoded.
+async fn provisioner_trust(iam: &aws_sdk_iam::Client) -> String {
+    let role = iam
+        .get_role()
+        .role_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap())
 }
 
 /// IAM returns policy documents URL-encoded.
