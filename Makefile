@@ -33,8 +33,9 @@ test: venv
 	cargo build --locked --workspace --all-targets
 	$(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked --workspace
 
+# The pure core only: no emulator, and no AWS SDK to compile.
 unit:
-	cargo $(TEST_RUNNER) --locked -p gatehouse
+	cargo $(TEST_RUNNER) --locked -p gatehouse-core
 
 lint:
 	cargo fmt --all -- --check

@@ -24,7 +24,7 @@ fn policy_with_staging_service_account() -> std::path::PathBuf {
     let text = format!(
         "{}\n[groups.release-bots]\nmanaged_policies = [\"arn:aws:iam::aws:policy/ReadOnlyAccess\"]\n\
          [service_accounts.release-bot]\nenvironment = \"staging\"\ngroups = [\"release-bots\"]\n",
-        gatehouse::policy::BUILTIN_POLICY
+        gatehouse::core::policy::BUILTIN_POLICY
     );
     std::fs::write(&path, text).unwrap();
     path
@@ -389,7 +389,7 @@ async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
     )
     .await
     .expect_err("refused");
-    assert_eq!(err.disposition(), gatehouse::Disposition::Fault, "{err}");
+    assert_eq!(err.kind(), gatehouse::FailureKind::Fault, "{err}");
     assert!(err.to_string().contains("not taken over"), "{err}");
     let trust = provisioner_trust(&iam).await;
     assert!(
@@ -438,11 +438,7 @@ async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
     )
     .await
     .expect_err("gives up");
-    assert_eq!(
-        err.disposition(),
-        gatehouse::Disposition::Transient,
-        "{err}"
-    );
+    assert_eq!(err.kind(), gatehouse::FailureKind::Transient, "{err}");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(30),
         "bounded wait"

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use gatehouse::invocation::handle;
-use gatehouse::Disposition;
+use gatehouse::FailureKind;
 use gatehouse_tests::access::{self, UserView};
 use gatehouse_tests::fixtures::{offboarding, onboarding, sync, transfer, with_new_id};
 use gatehouse_tests::proxy::deny_assume_role;
@@ -260,8 +260,8 @@ async fn an_account_whose_role_cannot_be_assumed_fails_only_itself_until_redeliv
         .await
         .expect_err("one account failed");
     assert_ne!(
-        err.disposition(),
-        Disposition::Rejected,
+        err.kind(),
+        FailureKind::Rejected,
         "to be redelivered: {err}"
     );
     assert!(err.to_string().contains("1 of"), "{err}");
@@ -376,7 +376,7 @@ async fn a_transfer_moves_access_to_the_new_teams_environment() {
 #[tokio::test]
 async fn a_transfer_fixes_groups_in_place_when_the_environment_stays() {
     let path = std::env::temp_dir().join(format!("policy-{}.toml", std::process::id()));
-    let policy = gatehouse::policy::BUILTIN_POLICY.replace(
+    let policy = gatehouse::core::policy::BUILTIN_POLICY.replace(
         "[teams.qe]\naccess = { testing = [\"testers\"] }",
         "[teams.qe]\naccess = { testing = [\"testers\"] }\n[teams.platform]\naccess = { testing = [\"operators\"] }",
     );

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::policy::{Policy, PolicyError};
+use gatehouse_core::policy::{Policy, PolicyError};
 
 pub const POLICY_FILE: &str = "GATEHOUSE_POLICY_FILE";
 pub const DIRECTORY_TABLE: &str = "GATEHOUSE_DIRECTORY_TABLE";

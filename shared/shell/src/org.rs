@@ -14,8 +14,9 @@ use aws_sdk_organizations::types::{Account as OrgAccount, AccountState, AccountS
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Mutex;
 
+use gatehouse_core::ids::AccountId;
+
 use crate::error::{aws, Error};
-use crate::event::AccountId;
 
 /// Organizations' API allows a handful of requests a second; this keeps tag reads well inside it.
 const TAG_READS_AT_ONCE: usize = 4;

@@ -4,61 +4,32 @@
 //! The people themselves are brought in by `people-events`, from the FIFO work queue: backfill
 //! and HR events for one person then go through one ordered queue and can never race.
 
-use std::time::Instant as Clock;
+use std::time::Instant;
 
-use serde::Serialize;
+use gatehouse_core::access::Access;
+use gatehouse_core::account_event::{parse_account_event, AccountEvent, Creation};
+use gatehouse_core::envelope::Rejection;
+use gatehouse_core::ids::AccountId;
+use gatehouse_core::outcome::{Baselined, Outcome, Rejected};
+use gatehouse_core::report::{SetupReport, SetupResult};
+use gatehouse_core::work_item::SyncRequest;
 use tracing::{info, warn};
 
-use crate::account_event::{AccountEvent, Creation};
 use crate::deps::Deps;
 use crate::error::Error;
-use crate::event::{AccountId, Rejection};
 use crate::iam::{AccountIam, ServiceAccount};
-use crate::outcome::{Baselined, Outcome, Rejected};
-use crate::policy::Grant;
-use crate::queue::SyncRequest;
-
-/// What one account event did, for the invocation's answer and the summary log line.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetupReport {
-    pub event_id: String,
-    pub result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    pub created: Vec<String>,
-    pub backfilled: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl SetupReport {
-    fn new(event: &AccountEvent, result: &'static str) -> Self {
-        SetupReport {
-            event_id: event.event_id.to_string(),
-            result,
-            account_id: None,
-            environment: None,
-            created: Vec::new(),
-            backfilled: 0,
-            reason: None,
-        }
-    }
-}
 
 /// Handles a validated account creation event.
 pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Error> {
     let account_id = match &event.result {
         Creation::Failed { reason } => {
-            warn!(event_id = %event.event_id, reported_by = event.reported_by, %reason,
+            warn!(event_id = %event.event_id, reported_by = %event.reported_by, %reason,
                   "account creation failed; nothing to set up");
             let reason = format!("account creation failed ({reason}); nothing to set up");
             deps.outcomes
                 .publish(&[rejected(event, None, None, &reason)])
                 .await?;
-            let mut report = SetupReport::new(event, "failed");
+            let mut report = SetupReport::new(event.event_id.as_str(), SetupResult::Failed);
             report.reason = Some(reason);
             return Ok(report);
         }
@@ -91,7 +62,7 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         }
     };
 
-    let started = Clock::now();
+    let started = Instant::now();
     let client = deps
         .credentials
         .iam_when_ready(
@@ -102,7 +73,7 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         )
         .await?;
     let iam = AccountIam::new(client, account_id.clone());
-    let mut report = SetupReport::new(event, "baselined");
+    let mut report = SetupReport::new(event.event_id.as_str(), SetupResult::Baselined);
     report.account_id = Some(account_id.to_string());
     report.environment = Some(environment.clone());
     let mut outcomes = Vec::new();
@@ -143,23 +114,18 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         .active_employees()
         .await?
         .into_iter()
-        .filter(|r| {
-            r.team.as_ref().is_some_and(|team| {
-                policy.grants(team, &r.employee_id).iter().any(
-                    |g| matches!(g, Grant::Allowed { environment: e, .. } if *e == environment),
-                )
-            })
-        })
+        .filter(|r| Access::of(r, policy).granted.contains_key(&environment))
         .map(|r| SyncRequest {
             employee_id: r.employee_id,
             account_id: Some(account_id.clone()),
             cause: event.event_id.to_string(),
         })
         .collect();
-    let queue = deps.work_queue.as_ref().ok_or_else(|| Error::Partial {
+    // `Config::require_account_setup` refuses to start without a queue; checked again here
+    // rather than trusted, since this is a library others may wire differently.
+    let queue = deps.work_queue.as_ref().ok_or(Error::Request {
         operation: "SendMessageBatch",
-        detail: "no work queue configured".into(),
-        transient: false,
+        detail: format!("{} is not set", crate::config::WORK_QUEUE_URL),
     })?;
     queue.enqueue(&requests).await?;
     report.backfilled = requests.len();
@@ -206,7 +172,7 @@ async fn refuse(
     deps.outcomes
         .publish(&[rejected(event, Some(account), environment, &reason)])
         .await?;
-    let mut report = SetupReport::new(event, "rejected");
+    let mut report = SetupReport::new(event.event_id.as_str(), SetupResult::Rejected);
     report.account_id = Some(account.to_string());
     report.reason = Some(reason);
     Ok(report)
@@ -218,7 +184,7 @@ pub async fn handle_payload(
     payload: serde_json::Value,
 ) -> Result<serde_json::Value, Error> {
     let bytes = serde_json::to_vec(&payload).unwrap_or_default();
-    let report = match crate::account_event::parse_account_event(&bytes) {
+    let report = match parse_account_event(&bytes) {
         Ok(event) => handle(deps, &event).await?,
         Err(rejection) => reject_input(deps, rejection).await?,
     };
@@ -232,13 +198,10 @@ async fn reject_input(deps: &Deps, rejection: Rejection) -> Result<SetupReport, 
     deps.outcomes
         .publish(&[Outcome::Rejected(Rejected::from(&rejection))])
         .await?;
-    Ok(SetupReport {
-        event_id: rejection.event_id.unwrap_or_else(|| "unknown".into()),
-        result: "rejected",
-        account_id: None,
-        environment: None,
-        created: Vec::new(),
-        backfilled: 0,
-        reason: Some(rejection.reason),
-    })
+    let mut report = SetupReport::new(
+        rejection.event_id.as_deref().unwrap_or("unknown"),
+        SetupResult::Rejected,
+    );
+    report.reason = Some(rejection.reason);
+    Ok(report)
 }

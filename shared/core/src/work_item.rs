@@ -1,14 +1,10 @@
-//! The FIFO work queue: `Employee Sync` work items for `people-events`, one message group per
-//! employee so that every change to one person's access is applied in order, whoever asked.
+//! `Employee Sync` work items: requests to converge one employee, everywhere or in one account,
+//! as `account-created` (and `reconcile`) put them on the FIFO work queue for `people-events`.
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::json;
 
-use crate::error::{aws, Error};
-use crate::event::{AccountId, EmployeeId, Instant, GATEHOUSE_SOURCE, SYNC};
-
-/// SQS takes at most ten messages a call.
-const MESSAGES_PER_CALL: usize = 10;
+use crate::ids::{AccountId, EmployeeId, Timestamp};
+use crate::names::{GATEHOUSE_SOURCE, SYNC};
 
 /// A request to converge one employee, in one account or everywhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,68 +57,9 @@ impl SyncRequest {
             "id": self.id(),
             "detail-type": SYNC,
             "source": GATEHOUSE_SOURCE,
-            "time": Instant::now().rfc3339(),
+            "time": Timestamp::now().rfc3339(),
             "detail": detail,
         })
-    }
-}
-
-pub struct WorkQueue {
-    client: aws_sdk_sqs::Client,
-    url: String,
-}
-
-impl WorkQueue {
-    pub fn new(client: aws_sdk_sqs::Client, url: String) -> Self {
-        WorkQueue { client, url }
-    }
-
-    /// Enqueues every request, ten to a call. Entries SQS reports as failed in a 200 answer are
-    /// an error (transient when SQS says so), so that the caller's event is retried; the
-    /// deduplication ids make the retry harmless for the entries that did go in.
-    pub async fn enqueue(&self, requests: &[SyncRequest]) -> Result<(), Error> {
-        for chunk in requests.chunks(MESSAGES_PER_CALL) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(r.envelope().to_string())
-                        .message_group_id(r.employee_id.as_str())
-                        .message_deduplication_id(r.id())
-                        .build()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Error::Partial {
-                    operation: "SendMessageBatch",
-                    detail: format!("entry could not be built: {e}"),
-                    transient: false,
-                })?;
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| aws("sqs", "SendMessageBatch", None, e))?;
-            if !out.failed.is_empty() {
-                let sender_fault = out.failed.iter().any(|f| f.sender_fault);
-                let codes: Vec<&str> = out.failed.iter().map(|f| f.code.as_str()).collect();
-                return Err(Error::Partial {
-                    operation: "SendMessageBatch",
-                    detail: format!(
-                        "{} of {} work items were not enqueued ({})",
-                        out.failed.len(),
-                        chunk.len(),
-                        codes.join(", ")
-                    ),
-                    transient: !sender_fault,
-                });
-            }
-        }
-        Ok(())
     }
 }
 
@@ -143,8 +80,8 @@ mod tests {
         );
         let bytes = serde_json::to_vec(&r.envelope()).unwrap();
         let policy = crate::policy::Policy::builtin().unwrap();
-        let crate::event::Inbound::Sync(item) =
-            crate::event::parse_inbound(&bytes, &policy).unwrap()
+        let crate::hr_event::Inbound::Sync(item) =
+            crate::hr_event::parse_inbound(&bytes, &policy).unwrap()
         else {
             panic!("not a sync item")
         };
@@ -165,6 +102,6 @@ mod tests {
         );
         assert_ne!(a, b);
         assert!(a.len() <= 128 && b.len() <= 128);
-        assert!(crate::event::EventId::parse(&a).is_ok());
+        assert!(crate::ids::EventId::parse(&a).is_ok());
     }
 }

@@ -6,17 +6,14 @@ use aws_sdk_secretsmanager::types::Tag;
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use crate::error::{aws, Error};
-use crate::event::{AccountId, EmployeeId};
+use gatehouse_core::ids::{AccountId, EmployeeId};
+use gatehouse_core::names::{initial_password_secret, SECRET_TAG_ACCOUNT, SECRET_TAG_EMPLOYEE};
 
-/// Name of the secret holding the initial password of `user` in `account` (the contract's).
-pub fn secret_name(account: &AccountId, user: &str) -> String {
-    format!("gatehouse/initial-password/{account}/{user}")
-}
+use crate::error::{aws, Error};
 
 /// A random 24-character password with every character class IAM password policies ask for.
 /// Drawn from the thread's cryptographically secure generator (ChaCha, seeded by the OS).
-pub fn random_password() -> String {
+pub(crate) fn random_password() -> String {
     const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
     const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     const DIGIT: &[u8] = b"23456789";
@@ -55,7 +52,7 @@ impl PasswordVault {
         employee: &EmployeeId,
         password: &str,
     ) -> Result<String, Error> {
-        let name = secret_name(account, user);
+        let name = initial_password_secret(account, user);
         let created = self
             .client
             .create_secret()
@@ -64,20 +61,20 @@ impl PasswordVault {
             .secret_string(password)
             .tags(
                 Tag::builder()
-                    .key("gatehouse:employee-id")
+                    .key(SECRET_TAG_EMPLOYEE)
                     .value(employee.as_str())
                     .build(),
             )
             .tags(
                 Tag::builder()
-                    .key("gatehouse:account")
+                    .key(SECRET_TAG_ACCOUNT)
                     .value(account.as_str())
                     .build(),
             )
             .send()
             .await;
         match created {
-            Ok(out) => arn(out.arn),
+            Ok(out) => arn("CreateSecret", out.arn),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|se| se.is_resource_exists_exception()) =>
@@ -90,18 +87,17 @@ impl PasswordVault {
                     .send()
                     .await
                     .map_err(|e| aws("secretsmanager", "PutSecretValue", None, e))?;
-                arn(out.arn)
+                arn("PutSecretValue", out.arn)
             }
             Err(e) => Err(aws("secretsmanager", "CreateSecret", None, e)),
         }
     }
 }
 
-fn arn(arn: Option<String>) -> Result<String, Error> {
-    arn.ok_or_else(|| Error::Partial {
-        operation: "CreateSecret",
-        detail: "no ARN in the answer".into(),
-        transient: true,
+fn arn(operation: &'static str, arn: Option<String>) -> Result<String, Error> {
+    arn.ok_or(Error::IncompleteAnswer {
+        operation,
+        missing: "ARN",
     })
 }
 
@@ -118,14 +114,5 @@ mod tests {
         assert!(a.bytes().any(|c| c.is_ascii_digit()));
         assert!(a.bytes().any(|c| !c.is_ascii_alphanumeric()));
         assert_ne!(a, random_password());
-    }
-
-    #[test]
-    fn secret_names_follow_the_contract() {
-        let acct = AccountId::parse("123456789012").unwrap();
-        assert_eq!(
-            secret_name(&acct, "ada@example.com"),
-            "gatehouse/initial-password/123456789012/ada@example.com"
-        );
     }
 }

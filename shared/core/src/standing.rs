@@ -25,7 +25,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::event::{Change, EmployeeId, HrEvent, Instant, Team};
+use crate::hr_event::{Change, HrEvent};
+use crate::ids::{EmployeeId, Team, Timestamp};
 
 /// An employee's standing: active or offboarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,21 +207,21 @@ fn person_of(change: &Change, at: i128) -> Option<Person> {
     })
 }
 
-/// When an instant in nanoseconds is, for records and tags.
-pub fn instant(nanos: i128) -> Instant {
-    Instant::from_unix_nanos(nanos).unwrap_or_else(Instant::now)
+/// The timestamp of an instant in nanoseconds since the epoch, for records and tags.
+pub fn timestamp(nanos: i128) -> Timestamp {
+    Timestamp::from_unix_nanos(nanos).unwrap_or_else(Timestamp::now)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{EmployeeId, EventId};
+    use crate::ids::{Email, EventId};
 
     fn event(id: &str, at: &str, change: Change) -> HrEvent {
         HrEvent {
             event_id: EventId::parse(id).unwrap(),
             employee_id: EmployeeId::parse("E1").unwrap(),
-            effective_at: Instant::parse_rfc3339("effectiveAt", at).unwrap(),
+            effective_at: Timestamp::parse_rfc3339("effectiveAt", at).unwrap(),
             change,
         }
     }
@@ -230,7 +231,7 @@ mod tests {
             &format!("on-{at}"),
             at,
             Change::Onboarded {
-                email: crate::event::Email::parse(email).unwrap(),
+                email: Email::parse(email).unwrap(),
                 team: Team::from_record(team.to_owned()),
                 given_name: None,
                 family_name: None,
@@ -243,7 +244,7 @@ mod tests {
             &format!("tr-{at}"),
             at,
             Change::Transferred {
-                email: crate::event::Email::parse(email).unwrap(),
+                email: Email::parse(email).unwrap(),
                 team: Team::from_record(team.to_owned()),
             },
         )
@@ -382,7 +383,7 @@ mod tests {
         assert_eq!(s.status(), Status::Active);
         assert_eq!(
             s.effective_at(),
-            Instant::parse_rfc3339("t", "2026-01-01T00:00:00Z")
+            Timestamp::parse_rfc3339("t", "2026-01-01T00:00:00Z")
                 .unwrap()
                 .unix_nanos()
         );

@@ -1,19 +1,12 @@
-//! Outcome events on the bus: what Gatehouse granted, revoked or refused, for audit and alerts.
-//! No outcome ever carries a credential; a new password is referred to by its secret's ARN.
+//! Outcome events: what Gatehouse granted, revoked, refused or baselined, for audit and alerts.
+//! Plain data here; the shell publishes them on the bus. No outcome ever carries a credential: a
+//! new password is referred to by its secret's ARN.
 
-use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Serialize;
 
-use crate::error::{aws, Error};
-use crate::event::{AccountId, EmployeeId, Rejection, GATEHOUSE_SOURCE};
-
-pub const ACCESS_GRANTED: &str = "Access Granted";
-pub const ACCESS_REVOKED: &str = "Access Revoked";
-pub const REQUEST_REJECTED: &str = "Request Rejected";
-pub const ACCOUNT_BASELINED: &str = "Account Baselined";
-
-/// PutEvents takes at most ten entries a call.
-const ENTRIES_PER_CALL: usize = 10;
+use crate::envelope::Rejection;
+use crate::ids::{AccountId, EmployeeId};
+use crate::names::{ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, REQUEST_REJECTED};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,61 +97,5 @@ impl Outcome {
             Outcome::Baselined(d) => serde_json::to_value(d),
         }
         .unwrap_or_default()
-    }
-}
-
-pub struct OutcomePublisher {
-    client: aws_sdk_eventbridge::Client,
-    bus: String,
-}
-
-impl OutcomePublisher {
-    pub fn new(client: aws_sdk_eventbridge::Client, bus: String) -> Self {
-        OutcomePublisher { client, bus }
-    }
-
-    /// Publishes every outcome, ten to a call. A 200 answer that reports failed entries is an
-    /// error too: an outcome that silently fails to arrive is an audit gap.
-    pub async fn publish(&self, outcomes: &[Outcome]) -> Result<(), Error> {
-        for chunk in outcomes.chunks(ENTRIES_PER_CALL) {
-            let entries = chunk
-                .iter()
-                .map(|o| {
-                    PutEventsRequestEntry::builder()
-                        .event_bus_name(&self.bus)
-                        .source(GATEHOUSE_SOURCE)
-                        .detail_type(o.detail_type())
-                        .detail(o.detail().to_string())
-                        .build()
-                })
-                .collect();
-            let out = self
-                .client
-                .put_events()
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| aws("events", "PutEvents", None, e))?;
-            if out.failed_entry_count() > 0 {
-                let codes: Vec<&str> = out
-                    .entries()
-                    .iter()
-                    .filter_map(|e| e.error_code())
-                    .collect();
-                return Err(Error::Partial {
-                    operation: "PutEvents",
-                    detail: format!(
-                        "{} of {} outcome events were not accepted ({})",
-                        out.failed_entry_count(),
-                        chunk.len(),
-                        codes.join(", ")
-                    ),
-                    transient: codes
-                        .iter()
-                        .all(|c| matches!(*c, "ThrottlingException" | "InternalFailure")),
-                });
-            }
-        }
-        Ok(())
     }
 }

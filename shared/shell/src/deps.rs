@@ -5,16 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
 
 use aws_config::SdkConfig;
+use gatehouse_core::ids::{AccountId, EventId};
 use tokio::sync::OnceCell;
 
+use crate::bus::OutcomePublisher;
 use crate::config::Config;
 use crate::credentials::CredentialsBroker;
 use crate::directory::EmployeeDirectory;
 use crate::error::Error;
-use crate::event::{AccountId, EventId};
 use crate::iam::AccountIam;
 use crate::org::AccountDirectory;
-use crate::outcome::OutcomePublisher;
 use crate::queue::WorkQueue;
 use crate::secrets::PasswordVault;
 

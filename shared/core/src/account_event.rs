@@ -9,7 +9,8 @@ use serde::Deserialize;
 use time::macros::format_description;
 use time::PrimitiveDateTime;
 
-use crate::event::{AccountId, Envelope, EventId, Rejection};
+use crate::envelope::{Envelope, Rejection};
+use crate::ids::{AccountId, EventId};
 
 pub const ORGANIZATIONS_SOURCE: &str = "aws.organizations";
 pub const CONTROL_TOWER_SOURCE: &str = "aws.controltower";
@@ -21,8 +22,30 @@ pub const CREATE_MANAGED_ACCOUNT: &str = "CreateManagedAccount";
 pub struct AccountEvent {
     pub event_id: EventId,
     /// Which service reported it, for the logs and outcomes.
-    pub reported_by: &'static str,
+    pub reported_by: Reporter,
     pub result: Creation,
+}
+
+/// The service that reported an account's creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporter {
+    Organizations,
+    ControlTower,
+}
+
+impl Reporter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reporter::Organizations => "organizations",
+            Reporter::ControlTower => "controltower",
+        }
+    }
+}
+
+impl std::fmt::Display for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,11 +104,7 @@ pub fn parse_cloudtrail_time(s: &str) -> Option<PrimitiveDateTime> {
 pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
     let env = Envelope::parse(bytes)?;
     let event_id = EventId::parse(&env.id)?;
-    let reject = |reason: String| Rejection {
-        reason,
-        event_id: Some(event_id.as_str().to_owned()),
-        employee_id: None,
-    };
+    let reject = |reason: String| Rejection::new(reason).for_event(&event_id);
     let detail: CloudTrailDetail = serde_json::from_value(env.detail.clone())
         .map_err(|e| reject(format!("not a CloudTrail event detail: {e}")))?;
     let details = detail.service_event_details;
@@ -122,9 +141,9 @@ pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
         }
     };
     let reported_by = if env.source == ORGANIZATIONS_SOURCE {
-        "organizations"
+        Reporter::Organizations
     } else {
-        "controltower"
+        Reporter::ControlTower
     };
     Ok(AccountEvent {
         event_id,
@@ -141,7 +160,7 @@ fn creation(
     match state {
         "SUCCEEDED" => {
             let id = account_id.ok_or("a SUCCEEDED creation without an account id")?;
-            let account_id = AccountId::parse(&id).map_err(|r| r.reason)?;
+            let account_id = AccountId::parse(&id).map_err(|r| r.0)?;
             Ok(Creation::Succeeded { account_id })
         }
         "FAILED" => Ok(Creation::Failed {
@@ -158,7 +177,11 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/../fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read(format!(
+            "{}/../../fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     fn edit(name: &str, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
@@ -216,7 +239,7 @@ mod tests {
                 account_id: AccountId::parse("777788889999").unwrap()
             }
         );
-        assert_eq!(e.reported_by, "controltower");
+        assert_eq!(e.reported_by, Reporter::ControlTower);
     }
 
     #[test]

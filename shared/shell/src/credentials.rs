@@ -11,8 +11,9 @@ use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use tokio::sync::Mutex;
 
-use crate::error::{aws, Error};
-use crate::event::{AccountId, EventId};
+use gatehouse_core::ids::{AccountId, EventId};
+
+use crate::error::{aws, Error, FailureKind};
 
 /// Credentials are renewed when less than this is left of their lifetime, so that no call of a
 /// running event starts with credentials about to lapse.
@@ -91,8 +92,8 @@ impl CredentialsBroker {
             match self.iam(account, role, event).await {
                 Ok(client) => return Ok(client),
                 Err(e) => {
-                    let not_yet = e.code() == Some("AccessDenied")
-                        || e.disposition() == crate::error::Disposition::Transient;
+                    let not_yet =
+                        e.code() == Some("AccessDenied") || e.kind() == FailureKind::Transient;
                     if !not_yet {
                         return Err(e);
                     }
@@ -124,10 +125,9 @@ impl CredentialsBroker {
             .send()
             .await
             .map_err(|e| aws("sts", "AssumeRole", Some(account.as_str()), e))?;
-        let creds = out.credentials().ok_or_else(|| Error::Partial {
+        let creds = out.credentials().ok_or(Error::IncompleteAnswer {
             operation: "AssumeRole",
-            detail: format!("no credentials returned for {arn}"),
-            transient: true,
+            missing: "credentials",
         })?;
         let expires = SystemTime::try_from(*creds.expiration())
             .unwrap_or_else(|_| SystemTime::now() + RENEW_MARGIN);

@@ -1,51 +1,23 @@
 //! The employee directory (DynamoDB): what the HR events say of every employee, merged so that
-//! the order they arrive in never matters (see [`crate::standing`]). The directory is the truth
+//! the order they arrive in never matters (see [`gatehouse_core::standing`]). The directory is the truth
 //! every convergence starts from.
 //!
 //! Writes are optimistic: a record carries a version, and a write succeeds only over the version
 //! it was merged from (or, for a new employee, only if there is no record yet). A write that
 //! loses gets the record that won back from DynamoDB, merges again and retries.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use gatehouse_core::hr_event::{Change, HrEvent};
+use gatehouse_core::ids::{EmployeeId, Team, Timestamp};
+use gatehouse_core::record::EmployeeRecord;
+use gatehouse_core::standing::{merge, timestamp, Person, Standing, Status, StatusMark};
 
 use crate::error::{aws, Error};
-use crate::event::{Change, EmployeeId, HrEvent, Instant, Team};
-use crate::standing::{instant, merge, Person, Standing, StatusMark};
-
-pub use crate::standing::Status;
 
 /// How many times a write that lost to a concurrent one is merged and tried again.
 const WRITE_ATTEMPTS: usize = 5;
-
-/// The directory's record of one employee, as convergence needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmployeeRecord {
-    pub employee_id: EmployeeId,
-    pub status: Status,
-    /// Absent only for an employee known from an offboarding alone.
-    pub team: Option<Team>,
-    /// The IAM user name of the current e-mail address.
-    pub user_name: Option<String>,
-    /// Every user name the employee has had: offboarding seals all of them.
-    pub user_names: BTreeSet<String>,
-    /// When the standing dates from (for a leaver: the offboarding).
-    pub effective_at: Instant,
-}
-
-impl From<&Standing> for EmployeeRecord {
-    fn from(s: &Standing) -> Self {
-        EmployeeRecord {
-            employee_id: s.employee_id.clone(),
-            status: s.status(),
-            team: s.person.as_ref().map(|p| p.team.clone()),
-            user_name: s.person.as_ref().map(|p| p.user_name.clone()),
-            user_names: s.user_names.clone(),
-            effective_at: instant(s.effective_at()),
-        }
-    }
-}
 
 /// What became of recording an event.
 // Returned once per event and matched at once: boxing the big variant would buy nothing.
@@ -120,13 +92,8 @@ impl EmployeeDirectory {
                 }
             }
         }
-        Err(Error::Partial {
-            operation: "PutItem",
-            detail: format!(
-                "the directory record of {} kept changing under concurrent writes",
-                event.employee_id
-            ),
-            transient: true,
+        Err(Error::Contention {
+            employee: event.employee_id.to_string(),
         })
     }
 
@@ -142,7 +109,7 @@ impl EmployeeDirectory {
     ) -> Result<Option<Option<HashMap<String, AttributeValue>>>, Error> {
         let mut item = to_item(standing);
         item.insert("version".into(), n(version.map_or(1, |v| v + 1)));
-        item.insert("updatedAt".into(), s(&Instant::now().rfc3339()));
+        item.insert("updatedAt".into(), s(&Timestamp::now().rfc3339()));
         item.insert("updatedBy".into(), s(event.event_id.as_str()));
         let request = self
             .client
@@ -226,7 +193,7 @@ fn to_item(standing: &Standing) -> HashMap<String, AttributeValue> {
             ("team".to_owned(), s(p.team.as_str())),
             ("userName".to_owned(), s(&p.user_name)),
             ("personNanos".to_owned(), n(p.at)),
-            ("personAt".to_owned(), s(&instant(p.at).rfc3339())),
+            ("personAt".to_owned(), s(&timestamp(p.at).rfc3339())),
             ("personFacts".to_owned(), s(&p.facts)),
         ]);
         if let Some(v) = &p.given_name {
@@ -240,7 +207,7 @@ fn to_item(standing: &Standing) -> HashMap<String, AttributeValue> {
         item.extend([
             ("statusMark".to_owned(), s(m.status.as_str())),
             ("statusNanos".to_owned(), n(m.at)),
-            ("statusAt".to_owned(), s(&instant(m.at).rfc3339())),
+            ("statusAt".to_owned(), s(&timestamp(m.at).rfc3339())),
         ]);
     }
     // DynamoDB holds no empty set: no attribute is the empty set.
@@ -254,12 +221,11 @@ fn to_item(standing: &Standing) -> HashMap<String, AttributeValue> {
 }
 
 fn parse_stored(item: &HashMap<String, AttributeValue>) -> Result<Stored, Error> {
-    let corrupt = |what: &str| Error::Partial {
-        operation: "GetItem",
-        detail: format!("directory record has no valid {what}"),
-        transient: false,
-    };
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let corrupt = |field: &'static str| Error::CorruptRecord {
+        employee: text("employeeId").unwrap_or_else(|| "an unknown employee".to_owned()),
+        field,
+    };
     let number = |k: &str| {
         item.get(k)
             .and_then(|v| v.as_n().ok())

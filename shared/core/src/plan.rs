@@ -5,25 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::event::{EmployeeId, EventId, Instant, Team};
-
-/// Path of people's users. Gatehouse manages nothing outside `/gatehouse/`.
-pub const PEOPLE_PATH: &str = "/gatehouse/people/";
-/// Path of service accounts' users.
-pub const SERVICE_PATH: &str = "/gatehouse/service/";
-/// Path of managed groups and policies.
-pub const MANAGED_PATH: &str = "/gatehouse/";
-
-pub const TAG_EMPLOYEE: &str = "gatehouse:employee-id";
-pub const TAG_TEAM: &str = "gatehouse:team";
-pub const TAG_STATUS: &str = "gatehouse:status";
-pub const TAG_DISABLED_AT: &str = "gatehouse:disabled-at";
-pub const TAG_DISABLED_BY: &str = "gatehouse:disabled-by";
-pub const STATUS_ACTIVE: &str = "active";
-pub const STATUS_DISABLED: &str = "disabled";
-
-/// Name of the inline deny-all policy that seals a disabled user.
-pub const DENY_ALL_POLICY: &str = "GatehouseDenyAll";
+use crate::ids::{EmployeeId, EventId, Team, Timestamp};
+use crate::names::{
+    PEOPLE_PATH, STATUS_ACTIVE, STATUS_DISABLED, TAG_DISABLED_AT, TAG_DISABLED_BY, TAG_EMPLOYEE,
+    TAG_STATUS, TAG_TEAM,
+};
 
 /// What one person should have in one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +27,7 @@ pub enum DesiredState {
         groups: BTreeSet<String>,
     },
     /// Sealed: no way in, kept for audit.
-    Disabled { at: Instant, by: EventId },
+    Disabled { at: Timestamp, by: EventId },
 }
 
 /// What an account holds under a user name.
@@ -226,7 +212,7 @@ fn enable(
     actions
 }
 
-fn disable(at: &Instant, by: &EventId, state: &UserState) -> Vec<Action> {
+fn disable(at: &Timestamp, by: &EventId, state: &UserState) -> Vec<Action> {
     let mut actions = Vec::new();
     if !state.deny_all {
         actions.push(Action::PutDenyAll);
@@ -275,7 +261,7 @@ mod tests {
     fn disabled() -> Desired {
         Desired {
             state: DesiredState::Disabled {
-                at: Instant::parse_rfc3339("t", "2026-11-20T10:00:00Z").unwrap(),
+                at: Timestamp::parse_rfc3339("t", "2026-11-20T10:00:00Z").unwrap(),
                 by: EventId::parse("ev-2").unwrap(),
             },
             ..active(&[])

@@ -1,0 +1,98 @@
+//! The EventBridge envelope every inbound event arrives in, and [`Rejection`]: why an input can
+//! never succeed. Both HR events ([`crate::hr_event`]) and account events
+//! ([`crate::account_event`]) are parsed from an envelope.
+
+use serde::Deserialize;
+
+use crate::ids::{EmployeeId, EventId, Invalid};
+
+/// Largest event Gatehouse accepts, in bytes. An HR event is a handful of short fields; anything
+/// near EventBridge's own 256 KiB limit is not an HR event, and parsing it is wasted work.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024;
+
+/// Why an input can never succeed. Carries what could be identified safely (only values that
+/// passed validation), so that the `Request Rejected` outcome can name them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Rejection {
+    pub reason: String,
+    pub event_id: Option<String>,
+    pub employee_id: Option<EmployeeId>,
+}
+
+impl Rejection {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Rejection {
+            reason: reason.into(),
+            event_id: None,
+            employee_id: None,
+        }
+    }
+
+    /// The same rejection, naming the event it refuses.
+    pub fn for_event(mut self, id: &EventId) -> Self {
+        self.event_id = Some(id.as_str().to_owned());
+        self
+    }
+
+    /// The same rejection, naming the employee the refused event speaks of.
+    pub fn for_employee(mut self, id: &EmployeeId) -> Self {
+        self.employee_id = Some(id.clone());
+        self
+    }
+}
+
+impl From<Invalid> for Rejection {
+    fn from(invalid: Invalid) -> Self {
+        Rejection::new(invalid.0)
+    }
+}
+
+/// The EventBridge envelope, as delivered to a rule target. Only the fields Gatehouse reads are
+/// typed; the rest of the envelope (`account`, `region`, `resources`, ...) is AWS's to extend.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    pub id: String,
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    pub source: String,
+    pub time: String,
+    pub detail: serde_json::Value,
+}
+
+impl Envelope {
+    /// Parses an envelope from raw JSON, refusing oversized input before reading it.
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, Rejection> {
+        if bytes.len() > MAX_EVENT_BYTES {
+            return Err(Rejection::new(format!(
+                "event is {} bytes, more than the {MAX_EVENT_BYTES} bytes allowed",
+                bytes.len()
+            )));
+        }
+        serde_json::from_slice(bytes)
+            .map_err(|e| Rejection::new(format!("not an EventBridge envelope: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_input_is_refused_before_it_is_read() {
+        let big = vec![b' '; MAX_EVENT_BYTES + 1];
+        let r = Envelope::parse(&big).unwrap_err();
+        assert!(r.reason.contains("bytes"), "{}", r.reason);
+        assert!(r.event_id.is_none());
+    }
+
+    #[test]
+    fn a_rejection_names_what_it_could_identify() {
+        let r = Rejection::from(Invalid("why".into()))
+            .for_event(&EventId::parse("ev-1").unwrap())
+            .for_employee(&EmployeeId::parse("E1").unwrap());
+        assert_eq!(r.reason, "why");
+        assert_eq!(r.event_id.as_deref(), Some("ev-1"));
+        assert_eq!(r.employee_id.unwrap().as_str(), "E1");
+    }
+}

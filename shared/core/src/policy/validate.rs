@@ -1,0 +1,236 @@
+//! Loading rules of the policy file: everything the contract says a policy must be, checked
+//! once at load so that a loaded [`Policy`] is always internally consistent. Every refusal names
+//! the key at fault.
+
+use std::collections::BTreeSet;
+
+use super::{Policy, PolicyError};
+use crate::ids::EmployeeId;
+use crate::names::GATEHOUSE_SOURCE;
+
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> PolicyError {
+    PolicyError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// IAM's rule for user, group, role and policy names (`[\w+=,.@-]`, ASCII), with its length.
+pub fn is_iam_name(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+}
+
+pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
+    if policy.hr_source.is_empty() || policy.hr_source == GATEHOUSE_SOURCE {
+        return Err(invalid(
+            "hr_source",
+            "must be a non-empty source other than `gatehouse`",
+        ));
+    }
+    if !is_valid_tag_key(&policy.environment_tag) {
+        return Err(invalid("environment_tag", "must be a valid tag key"));
+    }
+    for (key, role) in [
+        ("bootstrap_role", &policy.bootstrap_role),
+        ("provisioner_role", &policy.provisioner_role),
+    ] {
+        if !is_iam_name(role, 64) {
+            return Err(invalid(key, "is not a name IAM can hold for a role"));
+        }
+    }
+    if policy.environments.is_empty() {
+        return Err(invalid(
+            "environments",
+            "at least one environment is needed",
+        ));
+    }
+    for (name, env) in &policy.environments {
+        if !is_simple_name(name) {
+            return Err(invalid(
+                format!("environments.{name}"),
+                "environment names are 1-64 of a-z 0-9 -",
+            ));
+        }
+        match (&env.allow, env.restricted) {
+            (None, true) => {
+                return Err(invalid(
+                    format!("environments.{name}.allow"),
+                    "a restricted environment needs an allow list (it may be empty)",
+                ))
+            }
+            (Some(allow), _) => {
+                for (i, id) in allow.iter().enumerate() {
+                    EmployeeId::parse(id)
+                        .map_err(|r| invalid(format!("environments.{name}.allow[{i}]"), r.0))?;
+                }
+            }
+            (None, false) => {}
+        }
+    }
+    for (name, group) in &policy.groups {
+        if !is_iam_name(name, 128) {
+            return Err(invalid(
+                format!("groups.{name}"),
+                "is not a name IAM can hold for a group",
+            ));
+        }
+        for (i, arn) in group.managed_policies.iter().enumerate() {
+            if !is_policy_arn(arn) {
+                return Err(invalid(
+                    format!("groups.{name}.managed_policies[{i}]"),
+                    "must be an IAM policy ARN (arn:aws:iam::...:policy/...)",
+                ));
+            }
+        }
+    }
+    let mut people_groups = BTreeSet::new();
+    for (team, spec) in &policy.teams {
+        if !is_simple_name(team) {
+            return Err(invalid(
+                format!("teams.{team}"),
+                "team names are 1-64 of a-z 0-9 -",
+            ));
+        }
+        for (env, groups) in &spec.access {
+            let key = format!("teams.{team}.access.{env}");
+            if !policy.environments.contains_key(env) {
+                return Err(invalid(
+                    key,
+                    "names an environment the policy does not define",
+                ));
+            }
+            for (i, g) in groups.iter().enumerate() {
+                if !policy.groups.contains_key(g) {
+                    return Err(invalid(format!("{key}[{i}]"), "names an unknown group"));
+                }
+                people_groups.insert(g.as_str());
+            }
+        }
+    }
+    for (name, sa) in &policy.service_accounts {
+        let key = format!("service_accounts.{name}");
+        // Service account users are named `svc-<name>`; the prefix keeps them apart from
+        // people, whose names are e-mail addresses.
+        if !is_iam_name(name, 60) {
+            return Err(invalid(key, "is not a name IAM can hold for a user"));
+        }
+        if !policy.environments.contains_key(&sa.environment) {
+            return Err(invalid(
+                format!("{key}.environment"),
+                "names an unknown environment",
+            ));
+        }
+        for (i, g) in sa.groups.iter().enumerate() {
+            if !policy.groups.contains_key(g) {
+                return Err(invalid(
+                    format!("{key}.groups[{i}]"),
+                    "names an unknown group",
+                ));
+            }
+            // People's groups carry the MFA-enforcing policy; a service account (no console,
+            // access keys only) in such a group would be locked out.
+            if people_groups.contains(g.as_str()) {
+                return Err(invalid(
+                    format!("{key}.groups[{i}]"),
+                    "is also granted to a team: people's groups enforce MFA, so service \
+                     accounts need groups of their own",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_simple_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn is_valid_tag_key(s: &str) -> bool {
+    (1..=128).contains(&s.len())
+        && !s.starts_with("aws:")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" _.:/=+-@".contains(&b))
+}
+
+fn is_policy_arn(s: &str) -> bool {
+    let mut parts = s.splitn(6, ':');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("arn"), Some(p), Some("iam"), Some(""), Some(acct), Some(res))
+            if p.starts_with("aws") && (acct == "aws" || acct.len() == 12)
+                && res.starts_with("policy/") && res.len() > 7
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::tests::MINIMAL;
+
+    fn key_of(err: PolicyError) -> String {
+        match err {
+            PolicyError::Invalid { key, .. } => key,
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn unknown_environment_in_a_team_is_refused_naming_the_key() {
+        let text = MINIMAL.replace("production = [", "prod = [");
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "teams.engineering.access.prod"
+        );
+    }
+
+    #[test]
+    fn unknown_group_is_refused_naming_the_key() {
+        let text = MINIMAL.replace(
+            "development = [\"developers\"]",
+            "development = [\"admins\"]",
+        );
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "teams.engineering.access.development[0]"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_refused_naming_it() {
+        let err = Policy::parse(&format!("colour = \"blue\"\n{MINIMAL}")).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn restricted_environment_without_allow_is_refused() {
+        let text = MINIMAL.replace("allow = [\"E1\"]", "");
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "environments.production.allow"
+        );
+    }
+
+    #[test]
+    fn group_name_iam_cannot_hold_is_refused() {
+        let text = MINIMAL.replace(
+            "[groups.developers]",
+            "[groups.developers]\n[groups.\"dev ops\"]",
+        );
+        assert_eq!(key_of(Policy::parse(&text).unwrap_err()), "groups.dev ops");
+    }
+
+    #[test]
+    fn service_accounts_may_not_share_people_groups() {
+        let text = format!(
+            "{MINIMAL}\n[service_accounts.ci]\nenvironment = \"development\"\ngroups = [\"developers\"]"
+        );
+        assert_eq!(
+            key_of(Policy::parse(&text).unwrap_err()),
+            "service_accounts.ci.groups[0]"
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! An account's baseline, laid through the bootstrap role by `account-created` (and checked by
+//! `people-events` on first use): the boundary and MFA policies, the environment's groups with
+//! their policies, the password policy, the provisioner role, and the environment's service
+//! accounts. What each must be is decided in [`gatehouse_core::baseline`]; this file reads what
+//! the account holds and writes the difference.
+
+use std::collections::BTreeSet;
+
+use gatehouse_core::baseline::{
+    group_policies, provisioner_trust, CurrentPasswordPolicy, BOUNDARY_DOCUMENT, MFA_DOCUMENT,
+    PASSWORD_POLICY, PROVISIONER_DOCUMENT,
+};
+use gatehouse_core::names::{
+    service_user_name, BOUNDARY_POLICY, MANAGED_PATH, MFA_POLICY, PROVISIONER_POLICY,
+    ROLE_PROVISIONER, SERVICE_PATH, STATUS_ACTIVE, TAG_ROLE, TAG_SERVICE_ACCOUNT, TAG_STATUS,
+};
+use gatehouse_core::plan::Action;
+use gatehouse_core::policy::Policy;
+
+use super::{tag, AccountIam};
+use crate::error::Error;
+
+/// What became of a service account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceAccount {
+    Created(String),
+    Existing(String),
+    /// The name is taken by a user outside [`SERVICE_PATH`]: reported, not taken over.
+    Conflict {
+        user: String,
+        path: String,
+    },
+}
+
+impl AccountIam {
+    /// Lays what managed users rely on, idempotently: the boundary and MFA policies, and the
+    /// groups of `environment` with their policies. A group name already taken outside
+    /// `/gatehouse/` is a fault for a person to resolve; Gatehouse does not adopt it.
+    /// Returns what it had to create, for the `Account Baselined` outcome.
+    pub async fn ensure_baseline(
+        &self,
+        policy: &Policy,
+        environment: &str,
+    ) -> Result<Vec<String>, Error> {
+        let mut made = Vec::new();
+        for (name, document) in [
+            (BOUNDARY_POLICY, BOUNDARY_DOCUMENT),
+            (MFA_POLICY, MFA_DOCUMENT),
+        ] {
+            let created = self
+                .client
+                .create_policy()
+                .policy_name(name)
+                .path(MANAGED_PATH)
+                .policy_document(document)
+                .description("Managed by Gatehouse")
+                .send()
+                .await;
+            if self
+                .tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?
+                .is_some()
+            {
+                made.push(format!("policy {name}"));
+            }
+        }
+        for group in policy.groups_in(environment) {
+            let wanted = group_policies(policy, &group, &self.account);
+            let created = self
+                .client
+                .create_group()
+                .group_name(&group)
+                .path(MANAGED_PATH)
+                .send()
+                .await;
+            let attached = match self.tolerate("CreateGroup", created, &["EntityAlreadyExists"])? {
+                Some(_) => {
+                    made.push(format!("group {group}"));
+                    BTreeSet::new()
+                }
+                None => self.existing_group_policies(&group).await?,
+            };
+            for arn in wanted.difference(&attached) {
+                self.client
+                    .attach_group_policy()
+                    .group_name(&group)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("AttachGroupPolicy", e))?;
+            }
+        }
+        Ok(made)
+    }
+
+    /// Sets the account's password policy to [`PASSWORD_POLICY`] unless it already is.
+    /// `true`: it was changed.
+    pub async fn ensure_password_policy(&self) -> Result<bool, Error> {
+        let got = self.client.get_account_password_policy().send().await;
+        let current = self.tolerate("GetAccountPasswordPolicy", got, &["NoSuchEntity"])?;
+        let p = PASSWORD_POLICY;
+        if let Some(c) = current.and_then(|o| o.password_policy) {
+            let current = CurrentPasswordPolicy {
+                minimum_length: c.minimum_password_length,
+                require_symbols: c.require_symbols,
+                require_numbers: c.require_numbers,
+                require_uppercase: c.require_uppercase_characters,
+                require_lowercase: c.require_lowercase_characters,
+                allow_users_to_change: c.allow_users_to_change_password,
+                max_age_days: c.max_password_age,
+                reuse_prevention: c.password_reuse_prevention,
+                hard_expiry: c.hard_expiry,
+            };
+            if p.is_met_by(&current) {
+                return Ok(false);
+            }
+        }
+        self.client
+            .update_account_password_policy()
+            .minimum_password_length(p.minimum_length)
+            .require_symbols(true)
+            .require_numbers(true)
+            .require_uppercase_characters(true)
+            .require_lowercase_characters(true)
+            .allow_users_to_change_password(true)
+            .max_password_age(p.max_age_days)
+            .password_reuse_prevention(p.reuse_prevention)
+            .hard_expiry(false)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateAccountPasswordPolicy", e))?;
+        Ok(true)
+    }
+
+    /// Creates the role the other functions assume, or brings an existing one's trust and
+    /// permissions back to what they must be. `true`: it was created. A role of that name that
+    /// Gatehouse did not make (it lacks the [`TAG_ROLE`] tag) is a fault for a person to
+    /// resolve: it is never rewritten.
+    pub async fn ensure_provisioner_role(
+        &self,
+        name: &str,
+        trusted: &[String],
+    ) -> Result<bool, Error> {
+        let trust = provisioner_trust(trusted);
+        let created = self
+            .client
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(&trust)
+            .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
+            .max_session_duration(3600)
+            .tags(tag("CreateRole", TAG_ROLE, ROLE_PROVISIONER)?)
+            .send()
+            .await;
+        let created = self
+            .tolerate("CreateRole", created, &["EntityAlreadyExists"])?
+            .is_some();
+        if !created {
+            let existing = self
+                .client
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| self.err("GetRole", e))?;
+            let ours = existing.role().is_some_and(|r| {
+                r.tags()
+                    .iter()
+                    .any(|t| t.key() == TAG_ROLE && t.value() == ROLE_PROVISIONER)
+            });
+            if !ours {
+                return Err(Error::Conflict {
+                    account: self.account.to_string(),
+                    what: format!("role {name}"),
+                    why: format!("Gatehouse did not make it: no {TAG_ROLE} tag"),
+                });
+            }
+            self.client
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(&trust)
+                .send()
+                .await
+                .map_err(|e| self.err("UpdateAssumeRolePolicy", e))?;
+        }
+        self.client
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(PROVISIONER_POLICY)
+            .policy_document(PROVISIONER_DOCUMENT)
+            .send()
+            .await
+            .map_err(|e| self.err("PutRolePolicy", e))?;
+        Ok(created)
+    }
+
+    /// Ensures the service account user `svc-<name>` under [`SERVICE_PATH`], with the boundary,
+    /// in its groups, without console access.
+    pub async fn ensure_service_account(
+        &self,
+        name: &str,
+        groups: &[String],
+    ) -> Result<ServiceAccount, Error> {
+        let user = service_user_name(name);
+        let created = self
+            .client
+            .create_user()
+            .user_name(&user)
+            .path(SERVICE_PATH)
+            .permissions_boundary(self.policy_arn(BOUNDARY_POLICY))
+            .tags(tag("CreateUser", TAG_SERVICE_ACCOUNT, name)?)
+            .tags(tag("CreateUser", TAG_STATUS, STATUS_ACTIVE)?)
+            .send()
+            .await;
+        let created = self
+            .tolerate("CreateUser", created, &["EntityAlreadyExists"])?
+            .is_some();
+        if !created {
+            let got = self.client.get_user().user_name(&user).send().await;
+            let path = self
+                .tolerate("GetUser", got, &["NoSuchEntity"])?
+                .and_then(|o| o.user)
+                .map(|u| u.path)
+                .unwrap_or_default();
+            if path != SERVICE_PATH {
+                return Ok(ServiceAccount::Conflict { user, path });
+            }
+        }
+        let current = if created {
+            BTreeSet::new()
+        } else {
+            self.managed_groups(&user).await?
+        };
+        for g in groups.iter().filter(|g| !current.contains(*g)) {
+            self.apply(&user, &Action::AddToGroup(g.clone())).await?;
+        }
+        Ok(if created {
+            ServiceAccount::Created(user)
+        } else {
+            ServiceAccount::Existing(user)
+        })
+    }
+
+    async fn existing_group_policies(&self, group: &str) -> Result<BTreeSet<String>, Error> {
+        let found = self
+            .client
+            .get_group()
+            .group_name(group)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(|e| self.err("GetGroup", e))?;
+        let path = found.group().map(|g| g.path()).unwrap_or_default();
+        if !path.starts_with(MANAGED_PATH) {
+            return Err(Error::Conflict {
+                account: self.account.to_string(),
+                what: format!("group {group}"),
+                why: format!("it is outside {MANAGED_PATH}"),
+            });
+        }
+        let policies: Vec<_> = self
+            .client
+            .list_attached_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListAttachedGroupPolicies", e))?;
+        Ok(policies.into_iter().filter_map(|p| p.policy_arn).collect())
+    }
+}

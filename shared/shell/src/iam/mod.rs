@@ -1,0 +1,82 @@
+//! IAM inside one member account, through an assumed role. A file per job:
+//!
+//! - [`baseline`]: what `account-created` lays through the bootstrap role (policies, groups,
+//!   password policy, the provisioner role, service accounts);
+//! - [`user`]: a person's user, created or read back as the planner's
+//!   [`Found`](gatehouse_core::plan::Found);
+//! - [`apply`]: applying one planned [`Action`](gatehouse_core::plan::Action).
+//!
+//! Every write stays under `/gatehouse/`, and every write is idempotent: "already done" answers
+//! from IAM count as success.
+
+pub mod apply;
+pub mod baseline;
+pub mod user;
+
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_sdk_iam::types::Tag;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use gatehouse_core::baseline::managed_policy_arn;
+use gatehouse_core::ids::AccountId;
+
+use crate::error::{aws, Error};
+
+pub use baseline::ServiceAccount;
+pub use user::Depth;
+
+/// IAM in one account, through an assumed role.
+pub struct AccountIam {
+    client: aws_sdk_iam::Client,
+    account: AccountId,
+}
+
+impl AccountIam {
+    pub fn new(client: aws_sdk_iam::Client, account: AccountId) -> Self {
+        AccountIam { client, account }
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    fn policy_arn(&self, name: &str) -> String {
+        managed_policy_arn(&self.account, name)
+    }
+
+    fn err<E>(&self, op: &'static str, e: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        aws("iam", op, Some(self.account.as_str()), e)
+    }
+
+    /// Maps an "already so" error code to success (`Ok(None)`).
+    fn tolerate<T, E>(
+        &self,
+        op: &'static str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+        codes: &[&str],
+    ) -> Result<Option<T>, Error>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(None),
+            Err(e) => Err(self.err(op, e)),
+        }
+    }
+}
+
+/// An IAM tag, for `operation`.
+fn tag(operation: &'static str, k: &str, v: &str) -> Result<Tag, Error> {
+    Tag::builder()
+        .key(k)
+        .value(v)
+        .build()
+        .map_err(|e| Error::Request {
+            operation,
+            detail: format!("tag {k}: {e}"),
+        })
+}

@@ -1,0 +1,205 @@
+//! A person's user in one account: created optimistically, or read back as the planner's
+//! [`Found`], with as much detail as the caller needs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_iam::types::StatusType;
+use gatehouse_core::names::{BOUNDARY_POLICY, DENY_ALL_POLICY, MANAGED_PATH, PEOPLE_PATH};
+use gatehouse_core::plan::{Credential, Found, UserState};
+
+use super::{tag, AccountIam};
+use crate::error::Error;
+
+/// How much of a user to read: enough to grant, or everything needed to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    Grant,
+    Revoke,
+}
+
+impl AccountIam {
+    /// Creates a person's user with its tags and boundary. `false`: the name is taken (by whom
+    /// is for [`read_user`](Self::read_user) to find out).
+    pub async fn create_user(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<bool, Error> {
+        let mut req = self
+            .client
+            .create_user()
+            .user_name(name)
+            .path(PEOPLE_PATH)
+            .permissions_boundary(self.policy_arn(BOUNDARY_POLICY));
+        for (k, v) in tags {
+            req = req.tags(tag("CreateUser", k, v)?);
+        }
+        Ok(self
+            .tolerate("CreateUser", req.send().await, &["EntityAlreadyExists"])?
+            .is_some())
+    }
+
+    /// What the account holds under `name`.
+    pub async fn read_user(&self, name: &str, depth: Depth) -> Result<Found, Error> {
+        let got = self.client.get_user().user_name(name).send().await;
+        let Some(user) = self
+            .tolerate("GetUser", got, &["NoSuchEntity"])?
+            .and_then(|o| o.user)
+        else {
+            return Ok(Found::Absent);
+        };
+        if user.path() != PEOPLE_PATH {
+            return Ok(Found::Unmanaged {
+                path: user.path().to_owned(),
+            });
+        }
+        let tags = user
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        let (managed_groups, login_profile, deny_all, credentials) = futures::try_join!(
+            self.managed_groups(name),
+            self.has_login_profile(name),
+            self.has_deny_all(name),
+            async {
+                match depth {
+                    Depth::Grant => Ok(Vec::new()),
+                    Depth::Revoke => self.active_credentials(name).await,
+                }
+            }
+        )?;
+        Ok(Found::Managed(UserState {
+            tags,
+            managed_groups,
+            login_profile,
+            deny_all,
+            credentials,
+        }))
+    }
+
+    pub(super) async fn managed_groups(&self, name: &str) -> Result<BTreeSet<String>, Error> {
+        let groups: Vec<_> = self
+            .client
+            .list_groups_for_user()
+            .user_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListGroupsForUser", e))?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.path().starts_with(MANAGED_PATH))
+            .map(|g| g.group_name)
+            .collect())
+    }
+
+    async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
+        let got = self.client.get_login_profile().user_name(name).send().await;
+        Ok(self
+            .tolerate("GetLoginProfile", got, &["NoSuchEntity"])?
+            .is_some())
+    }
+
+    async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
+        let got = self
+            .client
+            .get_user_policy()
+            .user_name(name)
+            .policy_name(DENY_ALL_POLICY)
+            .send()
+            .await;
+        Ok(self
+            .tolerate("GetUserPolicy", got, &["NoSuchEntity"])?
+            .is_some())
+    }
+
+    async fn active_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
+        let c = &self.client;
+        let (keys, ssh, certs, mfa, service) = futures::try_join!(
+            async {
+                let keys: Vec<_> = c
+                    .list_access_keys()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListAccessKeys", e))?;
+                Ok::<_, Error>(
+                    keys.into_iter()
+                        .filter(|k| k.status() == Some(&StatusType::Active))
+                        .filter_map(|k| k.access_key_id.map(Credential::AccessKey))
+                        .collect::<Vec<_>>(),
+                )
+            },
+            async {
+                let keys: Vec<_> = c
+                    .list_ssh_public_keys()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListSSHPublicKeys", e))?;
+                Ok(keys
+                    .into_iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| Credential::SshPublicKey(k.ssh_public_key_id))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let certs: Vec<_> = c
+                    .list_signing_certificates()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListSigningCertificates", e))?;
+                Ok(certs
+                    .into_iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| Credential::SigningCertificate(k.certificate_id))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let devices: Vec<_> = c
+                    .list_mfa_devices()
+                    .user_name(name)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| self.err("ListMFADevices", e))?;
+                Ok(devices
+                    .into_iter()
+                    .map(|d| Credential::MfaDevice(d.serial_number))
+                    .collect::<Vec<_>>())
+            },
+            async {
+                let out = c
+                    .list_service_specific_credentials()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("ListServiceSpecificCredentials", e))?;
+                Ok(out
+                    .service_specific_credentials()
+                    .iter()
+                    .filter(|k| k.status() == &StatusType::Active)
+                    .map(|k| {
+                        Credential::ServiceSpecific(k.service_specific_credential_id().to_owned())
+                    })
+                    .collect::<Vec<_>>())
+            },
+        )?;
+        Ok([keys, ssh, certs, mfa, service].concat())
+    }
+}

@@ -1,0 +1,47 @@
+//! Gatehouse's shell: the thin layer that reads AWS, asks the pure core what to do, and does it.
+//!
+//! Every decision (what an event means, what the policy grants, which actions close the gap
+//! between what a person should hold and what an account holds) lives in [`gatehouse_core`],
+//! re-exported here as [`core`]. This crate holds what the core must not: the AWS SDK clients,
+//! the async runtime, and the classification of every failure as rejected, transient or fault.
+//! The Lambda functions (`functions/*`) only wire it up: load [`Config`] once, build [`Deps`]
+//! once, then hand each invocation to [`invocation::handle`] (`people-events`) or
+//! [`account_setup::handle_payload`] (`account-created`).
+//!
+//! # Layout
+//!
+//! - Adapters, one per AWS service, speaking the core's types:
+//!   - [`org`]: the organization's ACTIVE accounts and their environments (Organizations);
+//!   - [`credentials`]: assumed-role IAM clients per account, cached and renewed (STS);
+//!   - [`iam`]: one member account's IAM: its [baseline](iam::baseline), a person's
+//!     [user](iam::user) read as the planner's `Found`, and [applying](iam::apply) planned
+//!     actions;
+//!   - [`directory`]: every employee's standing (DynamoDB), written conditionally;
+//!   - [`secrets`]: initial passwords (Secrets Manager);
+//!   - [`bus`]: outcome events (EventBridge);
+//!   - [`queue`]: `Employee Sync` work items on the FIFO work queue (SQS).
+//! - Wiring: [`config`] (environment variables, read once), [`deps`] (the adapters, built
+//!   once per process), [`people`] (converging one person everywhere), [`invocation`] (one
+//!   `people-events` invocation: an envelope or an SQS batch), [`account_setup`] (a new
+//!   account's baseline and backfill).
+//! - [`error`]: what can be retried and what cannot.
+
+pub use gatehouse_core as core;
+
+pub mod account_setup;
+pub mod bus;
+pub mod config;
+pub mod credentials;
+pub mod deps;
+pub mod directory;
+pub mod error;
+pub mod iam;
+pub mod invocation;
+pub mod org;
+pub mod people;
+pub mod queue;
+pub mod secrets;
+
+pub use config::Config;
+pub use deps::Deps;
+pub use error::{Error, FailureKind};

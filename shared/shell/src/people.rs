@@ -1,0 +1,301 @@
+//! Converging people: applies an HR event or an `Employee Sync` work item by recording it in the
+//! directory, asking the core what each account should hold for that person, and making it so.
+//!
+//! The directory record, not the event, is what gets converged: an event that arrives late
+//! loses to the newer record (it is stale and changes nothing), and a redelivered event simply
+//! converges again, which is a no-op once the first delivery finished.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use gatehouse_core::access::{active_user, names_to_seal, sealed_user, Access, Scope};
+use gatehouse_core::hr_event::{HrEvent, Inbound, SyncItem};
+use gatehouse_core::ids::{EmployeeId, EventId, Timestamp};
+use gatehouse_core::outcome::{Granted, Outcome, Rejected, Revoked};
+use gatehouse_core::plan::{plan, Action, Desired, Found};
+use gatehouse_core::record::EmployeeRecord;
+use gatehouse_core::report::{AccountResult, EventReport, EventResult};
+use tracing::{info, warn};
+
+use crate::deps::Deps;
+use crate::directory::Recorded;
+use crate::error::Error;
+use crate::iam::{AccountIam, Depth};
+use crate::org::Account;
+
+/// Applies one validated inbound item.
+pub(crate) async fn handle(deps: &Deps, inbound: &Inbound) -> Result<EventReport, Error> {
+    match inbound {
+        Inbound::Hr(event) => handle_hr(deps, event).await,
+        Inbound::Sync(item) => handle_sync(deps, item).await,
+    }
+}
+
+async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<EventReport, Error> {
+    let (record, before) = match deps.directory.record(event).await? {
+        Recorded::Stale => {
+            info!(event_id = %event.event_id, employee_id = %event.employee_id,
+                  effective_at = %event.effective_at, "stale: a newer event is recorded; nothing changes");
+            return Ok(EventReport::new(
+                event.event_id.as_str(),
+                Some(&event.employee_id),
+                EventResult::Stale,
+            ));
+        }
+        Recorded::Current { record, before } => (record, before),
+    };
+    let scope = Scope::of_hr_event(&event.change, before.as_ref(), &record);
+    converge(deps, &record, scope, &event.event_id, true).await
+}
+
+async fn handle_sync(deps: &Deps, item: &SyncItem) -> Result<EventReport, Error> {
+    let Some(record) = deps.directory.get(&item.employee_id).await? else {
+        info!(event_id = %item.event_id, employee_id = %item.employee_id,
+              "sync: employee not in the directory; nothing to converge");
+        return Ok(EventReport::new(
+            item.event_id.as_str(),
+            Some(&item.employee_id),
+            EventResult::Applied,
+        ));
+    };
+    let scope = Scope::of_sync(item.account_id.as_ref());
+    converge(deps, &record, scope, &item.event_id, false).await
+}
+
+/// Makes every account in `scope` hold what `record` and the policy say. Accounts are worked
+/// concurrently up to the configured bound; a failure in one does not stop the others, and the
+/// first failure is returned after all have run so that a redelivery converges the rest.
+async fn converge(
+    deps: &Deps,
+    record: &EmployeeRecord,
+    scope: Scope,
+    event_id: &EventId,
+    report_refusals: bool,
+) -> Result<EventReport, Error> {
+    let started = Instant::now();
+    let mut report = EventReport::new(
+        event_id.as_str(),
+        Some(&record.employee_id),
+        EventResult::Applied,
+    );
+    let mut outcomes = Vec::new();
+
+    let access = Access::of(record, &deps.config.policy);
+    for refusal in &access.refused {
+        warn!(event_id = %event_id, employee_id = %record.employee_id,
+              environment = %refusal.environment, reason = %refusal.reason, "grant refused by policy");
+        report.rejections.push(refusal.reason.clone());
+        if report_refusals {
+            outcomes.push(Outcome::Rejected(Rejected {
+                reason: refusal.reason.clone(),
+                event_id: Some(event_id.to_string()),
+                employee_id: Some(record.employee_id.clone()),
+                environment: Some(refusal.environment.clone()),
+                account_id: None,
+            }));
+        }
+    }
+
+    let accounts: Vec<Account> = match scope {
+        Scope::Granted => {
+            let mut v = Vec::new();
+            for env in access.granted.keys() {
+                v.extend(deps.accounts.in_environment(env).await?);
+            }
+            v
+        }
+        Scope::Everywhere => deps.accounts.accounts_now().await?.to_vec(),
+        Scope::One(id) => deps.accounts.find(&id).await?.into_iter().collect(),
+    };
+
+    let access = &access;
+    let results: Vec<(Account, Result<AccountWork, Error>)> = stream::iter(accounts)
+        .map(|account| async move {
+            let result = converge_account(deps, record, &account, access, event_id).await;
+            (account, result)
+        })
+        .buffer_unordered(deps.config.max_concurrency)
+        .collect()
+        .await;
+
+    let total = results.len();
+    let mut failures = Vec::new();
+    for (account, result) in results {
+        match result {
+            Ok(work) => {
+                report.accounts.insert(account.id.to_string(), work.result);
+                outcomes.extend(work.outcomes);
+            }
+            Err(e) => {
+                warn!(event_id = %event_id, employee_id = %record.employee_id,
+                      account = %account.id, error = %e, "account failed; redelivery will converge it");
+                failures.push(e);
+            }
+        }
+    }
+    // Outcomes of the accounts that succeeded are published even when others failed: they
+    // happened. The redelivery will not repeat them (those accounts are then unchanged).
+    deps.outcomes.publish(&outcomes).await?;
+    info!(event_id = %event_id, employee_id = %record.employee_id, accounts = total,
+          changed = report.changed(), failed = failures.len(), refused = report.rejections.len(),
+          elapsed_ms = started.elapsed().as_millis() as u64, "converged");
+    match failures.len() {
+        0 => Ok(report),
+        failed => {
+            let first = Box::new(failures.swap_remove(0));
+            Err(Error::FanOut {
+                failed,
+                total,
+                first,
+            })
+        }
+    }
+}
+
+/// What converging one account did.
+struct AccountWork {
+    result: AccountResult,
+    outcomes: Vec<Outcome>,
+}
+
+/// Converges every user of this person in one account: the current one to what `access` grants
+/// in the account's environment (if anything), every other one sealed.
+async fn converge_account(
+    deps: &Deps,
+    record: &EmployeeRecord,
+    account: &Account,
+    access: &Access,
+    event_id: &EventId,
+) -> Result<AccountWork, Error> {
+    let mut work = AccountWork {
+        result: AccountResult::Unchanged,
+        outcomes: Vec::new(),
+    };
+    let granted = access.groups_in(account.environment.as_deref());
+    if let Some((environment, groups)) = granted {
+        if let Some(desired) = active_user(record, groups) {
+            let iam = deps
+                .baselined_iam(&account.id, environment, event_id)
+                .await?;
+            grant(
+                deps,
+                &iam,
+                environment,
+                groups,
+                &desired,
+                event_id,
+                &mut work,
+            )
+            .await?;
+        }
+    }
+    let stale = names_to_seal(record, granted.is_some());
+    if stale.is_empty() {
+        return Ok(work);
+    }
+    let iam = deps.iam(&account.id, event_id).await?;
+    let now = Timestamp::now();
+    for name in stale {
+        let desired = sealed_user(record, name, event_id, now);
+        let actions =
+            plan(&desired, &iam.read_user(name, Depth::Revoke).await?).unwrap_or_default();
+        for action in &actions {
+            iam.apply(name, action).await?;
+        }
+        if !actions.is_empty() {
+            if work.result == AccountResult::Unchanged {
+                work.result = AccountResult::Revoked;
+            }
+            work.outcomes.push(Outcome::Revoked(Revoked {
+                event_id: event_id.to_string(),
+                employee_id: record.employee_id.clone(),
+                account_id: account.id.clone(),
+                environment: account.environment.clone(),
+                user_name: name.to_owned(),
+            }));
+        }
+    }
+    Ok(work)
+}
+
+/// Brings the person's current user in one account of `environment` to `desired` (active, in
+/// `groups`).
+async fn grant(
+    deps: &Deps,
+    iam: &AccountIam,
+    environment: &str,
+    groups: &BTreeSet<String>,
+    desired: &Desired,
+    event_id: &EventId,
+    work: &mut AccountWork,
+) -> Result<(), Error> {
+    let name = desired.user_name.as_str();
+    let employee_id = &desired.employee_id;
+    // Optimistic: a new hire's user does not exist yet, so try to create it first and read
+    // the account only if the name turns out to be taken. Saves reads on the common path.
+    let mut actions = plan(desired, &Found::Absent).unwrap_or_default();
+    let mut applied = Vec::new();
+    if let Some(Action::CreateUser { tags }) = actions.first() {
+        if iam.create_user(name, tags).await? {
+            applied.push(actions.remove(0));
+        } else {
+            match plan(desired, &iam.read_user(name, Depth::Grant).await?) {
+                Ok(a) => actions = a,
+                Err(conflict) => {
+                    warn!(event_id = %event_id, employee_id = %employee_id,
+                          account = %iam.account(), user = %name, %conflict, "conflict");
+                    work.result = AccountResult::Conflict;
+                    work.outcomes.push(Outcome::Rejected(Rejected {
+                        reason: format!("{name}: {conflict}"),
+                        event_id: Some(event_id.to_string()),
+                        employee_id: Some(employee_id.clone()),
+                        environment: Some(environment.to_owned()),
+                        account_id: Some(iam.account().clone()),
+                    }));
+                    actions.clear();
+                }
+            }
+        }
+    }
+    let mut secret_arn = None;
+    for action in actions {
+        if action == Action::CreateLoginProfile {
+            secret_arn = Some(issue_password(deps, iam, employee_id, name).await?);
+        } else {
+            iam.apply(name, &action).await?;
+        }
+        applied.push(action);
+    }
+    if !applied.is_empty() {
+        work.result = AccountResult::Granted;
+        work.outcomes.push(Outcome::Granted(Granted {
+            event_id: event_id.to_string(),
+            employee_id: employee_id.clone(),
+            account_id: iam.account().clone(),
+            environment: environment.to_owned(),
+            user_name: name.to_owned(),
+            groups: groups.iter().cloned().collect(),
+            initial_password_secret_arn: secret_arn,
+        }));
+    }
+    Ok(())
+}
+
+/// A fresh initial password: stored first, then set, so that the secret always holds the
+/// password that works even if this is interrupted between the two (a redelivery finds no
+/// login profile and issues another).
+async fn issue_password(
+    deps: &Deps,
+    iam: &AccountIam,
+    employee_id: &EmployeeId,
+    name: &str,
+) -> Result<String, Error> {
+    let password = crate::secrets::random_password();
+    let arn = deps
+        .vault
+        .store(iam.account(), name, employee_id, &password)
+        .await?;
+    iam.create_login_profile(name, &password).await?;
+    Ok(arn)
+}
