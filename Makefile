@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 WITH_EMULATOR := scripts/with-emulator.sh
 # cargo-nextest when present (faster, one process per test); plain cargo test otherwise.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "nextest run --no-fail-fast" || echo test)
+# Where cargo builds, as cargo itself answers (honours CARGO_TARGET_DIR and build.target-dir).
+TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+export GATEHOUSE_TARGET_DIR := $(TARGET_DIR)
 
 .PHONY: help run test unit lint fmt venv clean bench-fanout bench-coldstart bench-backfill
 
@@ -25,7 +28,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	cargo build --locked -p people-events -p account-created -p gatehouse-tests --bins
-	$(WITH_EMULATOR) target/debug/demo target/debug
+	$(WITH_EMULATOR) $(TARGET_DIR)/debug/demo
 
 test: venv
 	$(PY) -m unittest discover -s scripts -t scripts -p 'test_*.py'
@@ -45,19 +48,19 @@ fmt:
 	cargo fmt --all
 
 clean:
-	rm -rf $(VENV) target/localworld
+	rm -rf $(VENV) $(TARGET_DIR)/localworld
 
 # Benchmarks: not part of CI (they measure, they do not assert timings).
 bench-fanout: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-fanout
-	$(WITH_EMULATOR) target/release/bench-fanout 50 0 16 1
-	$(WITH_EMULATOR) target/release/bench-fanout 50 50 16 1
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout 50 0 16 1
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout 50 50 16 1
 
 bench-coldstart: venv
 	cargo build --locked --release -p people-events
 	cargo build --locked --release -p gatehouse-tests --bin bench-coldstart
-	$(WITH_EMULATOR) target/release/bench-coldstart target/release/people-events 10
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-coldstart $(TARGET_DIR)/release/people-events 10
 
 bench-backfill: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-backfill
-	$(WITH_EMULATOR) target/release/bench-backfill 1000
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-backfill 1000

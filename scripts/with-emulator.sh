@@ -6,10 +6,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 py="$root/.venv/bin/python"
 [ -x "$py" ] || { echo "no project venv: run through make" >&2; exit 2; }
-mkdir -p "$root/target/localworld"
+# Logs go under cargo's target directory, wherever that is (make passes it; asked otherwise).
+target=${GATEHOUSE_TARGET_DIR:-$(cd "$root" && cargo metadata --format-version 1 --no-deps \
+  | "$py" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}
+mkdir -p "$target/localworld"
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # One log per run, so that runs side by side (a benchmark beside the tests) keep theirs apart.
-log="$root/target/localworld/emulator-$port.log"
+log="$target/localworld/emulator-$port.log"
 
 MOTO_IAM_LOAD_MANAGED_POLICIES=true "$py" "$root/scripts/emulator.py" --port "$port" >"$log" 2>&1 &
 pid=$!

@@ -6,9 +6,11 @@
 //! - [`access`]: reading back users, groups and credentials from the emulated accounts;
 //! - [`capture`]: capturing log lines;
 //! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
-//! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`.
+//! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`;
+//! - [`binaries`]: where cargo put the function binaries.
 
 pub mod access;
+pub mod binaries;
 pub mod capture;
 pub mod fixtures;
 pub mod proxy;

@@ -9,7 +9,7 @@ use gatehouse_tests::runtime::Function;
 use gatehouse_tests::world::World;
 
 fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/people-events")
+    gatehouse_tests::binaries::path("people-events")
 }
 
 #[test]

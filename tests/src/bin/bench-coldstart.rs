@@ -7,11 +7,13 @@
 //!   process has not cached yet (the account list, the role's credentials, the baseline check);
 //! - a second onboarding in the same process: the warm path.
 //!
-//! `make bench-coldstart` runs it; arguments: BINARY ROUNDS (default target/release/people-events 10).
+//! `make bench-coldstart` runs it; arguments: BINARY ROUNDS (default: the `people-events` built
+//! beside this benchmark, 10 rounds).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use gatehouse_tests::binaries;
 use gatehouse_tests::fixtures::onboarding;
 use gatehouse_tests::runtime::Function;
 use gatehouse_tests::world::World;
@@ -46,13 +48,12 @@ async fn onboard(world: &World, function: &Function, round: usize, n: usize) -> 
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let binary = PathBuf::from(
-        args.next()
-            .unwrap_or_else(|| "target/release/people-events".into()),
-    );
+    let binary = args
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| binaries::path("people-events"));
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
-    let log_dir = PathBuf::from("target/localworld");
-    std::fs::create_dir_all(&log_dir).expect("create target/localworld");
+    let log_dir = binaries::log_dir();
 
     let world = World::new().await;
     let env = world.function_env();

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use gatehouse_tests::access::{self, UserView};
+use gatehouse_tests::binaries;
 use gatehouse_tests::fixtures;
 use gatehouse_tests::runtime::Function;
 use gatehouse_tests::world::{World, ENVIRONMENTS};
@@ -45,12 +46,13 @@ struct Demo {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The functions are built beside the demo (`make run` builds all three), wherever cargo's
+    // target directory is; a directory given as the first argument overrides that.
     let bin_dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| "target/debug".into());
-    let log_dir = PathBuf::from("target/localworld");
-    std::fs::create_dir_all(&log_dir).expect("create target/localworld");
+        .unwrap_or_else(binaries::profile_dir);
+    let log_dir = binaries::log_dir();
 
     let world = World::with_environments(&[]).await;
     let env = world.function_env();
