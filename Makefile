@@ -17,7 +17,7 @@ help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
 	@echo "make test   - unit tests and integration tests against the local emulator"
 	@echo "make unit   - unit tests of the pure core only (no emulator)"
-	@echo "make lint   - rustfmt and clippy, warnings as errors"
+	@echo "make lint   - layering of the shared crates, rustfmt, clippy with warnings as errors"
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -41,6 +41,7 @@ unit:
 	cargo $(TEST_RUNNER) --locked -p gatehouse-core
 
 lint:
+	python3 scripts/check_layers.py
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 
