@@ -20,7 +20,11 @@ def validator(variant=None):
     schema = dict(SCHEMA)
     if variant:
         schema = {**SCHEMA, "anyOf": [{"$ref": f"#/$defs/{variant}"}]}
-    return jsonschema.Draft202012Validator(schema)
+    # Formats are only annotations unless a checker asserts them; Gatehouse refuses a bad
+    # `effectiveAt`, so the schema check must too. (date-time needs rfc3339-validator, pinned.)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 class HrEventDetailSchema(unittest.TestCase):
@@ -49,8 +53,14 @@ class HrEventDetailSchema(unittest.TestCase):
             {**good, "nickname": "ada"},
             {"email": "ada@example.com", "team": "engineering"},
             {**good, "team": 7},
+            {**good, "effectiveAt": "next tuesday"},
+            {**good, "effectiveAt": "2026-11-02 09:00:00"},
+            {**good, "effectiveAt": "2026-13-02T09:00:00Z"},
         ]
         self.assertTrue(validator("onboarded").is_valid(good))
+        self.assertTrue(
+            validator("onboarded").is_valid({**good, "effectiveAt": "2026-11-02T09:00:00+02:00"})
+        )
         for detail in bad:
             with self.subTest(detail=detail):
                 self.assertFalse(validator().is_valid(detail))
@@ -58,6 +68,13 @@ class HrEventDetailSchema(unittest.TestCase):
         self.assertFalse(
             validator("transferred").is_valid({**good, "givenName": "Ada"})
         )
+
+
+    def test_the_date_time_format_is_really_checked(self):
+        # Without rfc3339-validator installed, jsonschema silently skips date-time.
+        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+        self.assertFalse(checker.conforms("next tuesday", "date-time"))
+        self.assertTrue(checker.conforms("2026-11-02T09:00:00Z", "date-time"))
 
 
 if __name__ == "__main__":

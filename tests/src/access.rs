@@ -1,9 +1,16 @@
-//! Reading back what the emulated accounts hold: users, groups, console access, credentials.
-//! The integration tests assert on this, and the demo prints it as an access matrix.
+//! Reading back what the emulated accounts hold: users, groups, console access, every kind of
+//! credential with its status, inline policies with their documents. The integration tests
+//! assert on this, and the demo prints it as an access matrix.
+//!
+//! Only "no such entity" means absent. Any other error (a throttled call, a broken emulator, a
+//! wrong account) fails the test loudly: a read that fails must never pass for "absent" or
+//! "sealed".
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::StatusType;
+use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// One IAM user as the account holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,66 +20,127 @@ pub struct UserView {
     pub tags: BTreeMap<String, String>,
     pub groups: BTreeSet<String>,
     pub console: bool,
-    pub inline_policies: BTreeSet<String>,
-    pub active_access_keys: usize,
-    pub active_ssh_keys: usize,
-    pub active_signing_certificates: usize,
-    pub mfa_devices: usize,
+    /// Inline policy name -> its document, parsed (IAM returns it URL-encoded).
+    pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// Credential id -> status (`Active` / `Inactive`), per kind.
+    pub access_keys: BTreeMap<String, String>,
+    pub ssh_keys: BTreeMap<String, String>,
+    pub signing_certificates: BTreeMap<String, String>,
+    pub service_credentials: BTreeMap<String, String>,
+    /// Serial numbers of the MFA devices enabled for the user.
+    pub mfa_devices: BTreeSet<String>,
+}
+
+fn active(credentials: &BTreeMap<String, String>) -> usize {
+    credentials.values().filter(|s| *s == "Active").count()
 }
 
 impl UserView {
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).map(String::as_str)
     }
+
+    pub fn active_access_keys(&self) -> usize {
+        active(&self.access_keys)
+    }
+
+    pub fn active_ssh_keys(&self) -> usize {
+        active(&self.ssh_keys)
+    }
+
+    pub fn active_signing_certificates(&self) -> usize {
+        active(&self.signing_certificates)
+    }
+
+    pub fn active_service_credentials(&self) -> usize {
+        active(&self.service_credentials)
+    }
+
+    /// Every credential of every kind, as `(kind, id, status)`.
+    pub fn credentials(&self) -> Vec<(&'static str, &str, &str)> {
+        let kinds = [
+            ("access key", &self.access_keys),
+            ("ssh key", &self.ssh_keys),
+            ("signing certificate", &self.signing_certificates),
+            ("service credential", &self.service_credentials),
+        ];
+        kinds
+            .into_iter()
+            .flat_map(|(kind, m)| m.iter().map(move |(id, s)| (kind, id.as_str(), s.as_str())))
+            .collect()
+    }
 }
 
-/// The user `name`, if the account holds one.
+fn status(s: &StatusType) -> String {
+    s.as_str().to_owned()
+}
+
+/// Fails the test with the whole error chain.
+fn must<T, E: std::error::Error + 'static>(what: &str, r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{what}: {}", DisplayErrorContext(&e)))
+}
+
+/// The user `name`, if the account holds one (and only if IAM says it does not: any other
+/// failure to read fails the test).
 pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
-    let u = iam.get_user().user_name(name).send().await.ok()?.user?;
-    let groups = iam
-        .list_groups_for_user()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list groups")
-        .groups
-        .into_iter()
-        .map(|g| g.group_name)
-        .collect();
-    let console = iam.get_login_profile().user_name(name).send().await.is_ok();
-    let inline_policies = iam
-        .list_user_policies()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list user policies")
-        .policy_names
-        .into_iter()
-        .collect();
-    let keys = iam
-        .list_access_keys()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list keys");
-    let ssh = iam
-        .list_ssh_public_keys()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list ssh keys");
-    let certs = iam
-        .list_signing_certificates()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list certs");
-    let mfa = iam
-        .list_mfa_devices()
-        .user_name(name)
-        .send()
-        .await
-        .expect("list mfa");
+    let u = match iam.get_user().user_name(name).send().await {
+        Ok(out) => out.user.expect("GetUser answers with the user"),
+        Err(e) if e.code() == Some("NoSuchEntity") => return None,
+        Err(e) => panic!("GetUser {name}: {}", DisplayErrorContext(&e)),
+    };
+    let groups = must(
+        "ListGroupsForUser",
+        iam.list_groups_for_user().user_name(name).send().await,
+    )
+    .groups
+    .into_iter()
+    .map(|g| g.group_name)
+    .collect();
+    let console = match iam.get_login_profile().user_name(name).send().await {
+        Ok(_) => true,
+        Err(e) if e.code() == Some("NoSuchEntity") => false,
+        Err(e) => panic!("GetLoginProfile {name}: {}", DisplayErrorContext(&e)),
+    };
+    let mut inline_policies = BTreeMap::new();
+    let names = must(
+        "ListUserPolicies",
+        iam.list_user_policies().user_name(name).send().await,
+    )
+    .policy_names;
+    for policy in names {
+        let got = must(
+            "GetUserPolicy",
+            iam.get_user_policy()
+                .user_name(name)
+                .policy_name(&policy)
+                .send()
+                .await,
+        );
+        inline_policies.insert(policy, decode_policy(got.policy_document()));
+    }
+    let keys = must(
+        "ListAccessKeys",
+        iam.list_access_keys().user_name(name).send().await,
+    );
+    let ssh = must(
+        "ListSSHPublicKeys",
+        iam.list_ssh_public_keys().user_name(name).send().await,
+    );
+    let certs = must(
+        "ListSigningCertificates",
+        iam.list_signing_certificates().user_name(name).send().await,
+    );
+    let service = must(
+        "ListServiceSpecificCredentials",
+        iam.list_service_specific_credentials()
+            .user_name(name)
+            .send()
+            .await,
+    );
+    let mfa = must(
+        "ListMFADevices",
+        iam.list_mfa_devices().user_name(name).send().await,
+    );
     Some(UserView {
         name: u.user_name.clone(),
         path: u.path.clone(),
@@ -84,38 +152,62 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
         groups,
         console,
         inline_policies,
-        active_access_keys: keys
+        access_keys: keys
             .access_key_metadata()
             .iter()
-            .filter(|k| k.status() == Some(&StatusType::Active))
-            .count(),
-        active_ssh_keys: ssh
+            .map(|k| {
+                (
+                    k.access_key_id().unwrap_or_default().to_owned(),
+                    k.status().map(status).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        ssh_keys: ssh
             .ssh_public_keys()
             .iter()
-            .filter(|k| k.status() == &StatusType::Active)
-            .count(),
-        active_signing_certificates: certs
+            .map(|k| (k.ssh_public_key_id().to_owned(), status(k.status())))
+            .collect(),
+        signing_certificates: certs
             .certificates()
             .iter()
-            .filter(|k| k.status() == &StatusType::Active)
-            .count(),
-        mfa_devices: mfa.mfa_devices().len(),
+            .map(|k| (k.certificate_id().to_owned(), status(k.status())))
+            .collect(),
+        service_credentials: service
+            .service_specific_credentials()
+            .iter()
+            .map(|k| {
+                (
+                    k.service_specific_credential_id().to_owned(),
+                    status(k.status()),
+                )
+            })
+            .collect(),
+        mfa_devices: mfa
+            .mfa_devices()
+            .iter()
+            .map(|d| d.serial_number().to_owned())
+            .collect(),
     })
+}
+
+/// A policy document as IAM returns it (URL-encoded JSON), parsed.
+pub fn decode_policy(document: &str) -> serde_json::Value {
+    let text = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("policy document {text}: {e}"))
 }
 
 /// Every user of the account whose path starts with `prefix`.
 pub async fn users(iam: &aws_sdk_iam::Client, prefix: &str) -> Vec<UserView> {
-    let listed = iam
-        .list_users()
-        .path_prefix(prefix)
-        .send()
-        .await
-        .expect("list users");
+    let listed = must(
+        "ListUsers",
+        iam.list_users().path_prefix(prefix).send().await,
+    );
     let mut out = Vec::new();
     for u in listed.users() {
-        if let Some(v) = user(iam, u.user_name()).await {
-            out.push(v);
-        }
+        let view = user(iam, u.user_name())
+            .await
+            .unwrap_or_else(|| panic!("{} was listed but is gone", u.user_name()));
+        out.push(view);
     }
     out
 }

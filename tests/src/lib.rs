@@ -7,7 +7,8 @@
 //! - [`capture`]: capturing log lines;
 //! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
 //! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`;
-//! - [`binaries`]: where cargo put the function binaries.
+//! - [`binaries`]: where cargo put the function binaries;
+//! - [`scenario`]: steps and checks the integration tests share (what "sealed" means).
 
 pub mod access;
 pub mod binaries;
@@ -15,4 +16,5 @@ pub mod capture;
 pub mod fixtures;
 pub mod proxy;
 pub mod runtime;
+pub mod scenario;
 pub mod world;

@@ -38,12 +38,14 @@ pub struct Injected {
 }
 
 type Rule = Box<dyn Fn(&Call) -> Option<Injected> + Send + Sync>;
+type DelayRule = Box<dyn Fn(&Call) -> Option<std::time::Duration> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Proxy {
     pub url: String,
     calls: Arc<Mutex<Vec<Call>>>,
     rules: Arc<Mutex<Vec<Rule>>>,
+    delays: Arc<Mutex<Vec<DelayRule>>>,
     /// Added to every forwarded call, in milliseconds: AWS's latency, which the emulator lacks.
     latency_ms: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -59,6 +61,7 @@ impl Proxy {
             url,
             calls: Arc::new(Mutex::new(Vec::new())),
             rules: Arc::new(Mutex::new(Vec::new())),
+            delays: Arc::new(Mutex::new(Vec::new())),
             latency_ms: Arc::default(),
         };
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
@@ -116,6 +119,15 @@ impl Proxy {
         self.rules.lock().unwrap().push(Box::new(rule));
     }
 
+    /// Holds matching requests back for the duration `rule` returns before forwarding them:
+    /// to make one of two concurrent calls lose a race.
+    pub fn delay(
+        &self,
+        rule: impl Fn(&Call) -> Option<std::time::Duration> + Send + Sync + 'static,
+    ) {
+        self.delays.lock().unwrap().push(Box::new(rule));
+    }
+
     /// Adds `latency` to every call from now on (zero: none).
     pub fn set_latency(&self, latency: std::time::Duration) {
         let ms = latency.as_millis() as u64;
@@ -123,9 +135,10 @@ impl Proxy {
             .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Removes every injected rule.
+    /// Removes every injected rule and delay.
     pub fn clear_injections(&self) {
         self.rules.lock().unwrap().clear();
+        self.delays.lock().unwrap().clear();
     }
 }
 
@@ -145,6 +158,52 @@ pub fn deny_assume_role(account: String) -> impl Fn(&Call) -> Option<Injected> +
                 ),
             }
         })
+    }
+}
+
+/// An error answer of a JSON-protocol service (DynamoDB, EventBridge, Secrets Manager, SQS)
+/// to every call of `operation`.
+pub fn json_error(
+    operation: &'static str,
+    status: u16,
+    code: &'static str,
+) -> impl Fn(&Call) -> Option<Injected> + Send + Sync {
+    move |call: &Call| {
+        (call.operation == operation).then(|| Injected {
+            status,
+            body: format!(r#"{{"__type":"{code}","message":"injected by the test proxy"}}"#),
+        })
+    }
+}
+
+/// An error answer of a query-protocol service (IAM, STS) to every call of `operation`.
+pub fn query_error(
+    operation: &'static str,
+    status: u16,
+    code: &'static str,
+) -> impl Fn(&Call) -> Option<Injected> + Send + Sync {
+    move |call: &Call| {
+        (call.operation == operation).then(|| Injected {
+            status,
+            body: format!(
+                "<ErrorResponse><Error><Type>{}</Type><Code>{code}</Code>\
+                 <Message>injected by the test proxy</Message></Error>\
+                 <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
+                if status >= 500 { "Receiver" } else { "Sender" }
+            ),
+        })
+    }
+}
+
+/// `rule`, for its first `n` matches only.
+pub fn first(
+    n: usize,
+    rule: impl Fn(&Call) -> Option<Injected> + Send + Sync,
+) -> impl Fn(&Call) -> Option<Injected> + Send + Sync {
+    let hits = std::sync::atomic::AtomicUsize::new(0);
+    move |call: &Call| {
+        let answer = rule(call)?;
+        (hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n).then_some(answer)
     }
 }
 
@@ -172,6 +231,15 @@ async fn forward(
         let mut resp = Response::new(Full::new(Bytes::from(body)));
         *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
         return Ok(resp);
+    }
+    let held = proxy
+        .delays
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|rule| rule(&call));
+    if let Some(held) = held {
+        tokio::time::sleep(held).await;
     }
     let latency = proxy.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
     if latency > 0 {

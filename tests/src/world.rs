@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use gatehouse::{Config, Deps};
 use rand::Rng;
 use serde_json::Value;
@@ -31,6 +32,15 @@ pub fn emulator_url() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
         panic!("AWS_ENDPOINT_URL is not set: run the integration tests with `make test`, which starts the emulator")
     })
+}
+
+/// What draining the work queue did.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Messages handed to the function (a handed-back message redelivered counts again).
+    pub delivered: usize,
+    /// The bodies of the messages the function handed back for redelivery.
+    pub handed_back: Vec<Value>,
 }
 
 pub struct World {
@@ -364,15 +374,17 @@ impl World {
     }
 
     /// Delivers every message on the work queue to `invoke` as Lambda would (SQS batches of up
-    /// to ten, with their message group), deletes the ones it did not hand back, and returns
-    /// how many were delivered. Gives up after `max_rounds` rounds of receiving.
-    pub async fn drain_work_queue<F, Fut>(&self, mut invoke: F, max_rounds: usize) -> usize
+    /// to ten, with their message group), deletes the ones it did not hand back, and says what
+    /// happened. Handed-back messages stay on the queue (hidden for its visibility timeout),
+    /// as with Lambda. An answer without `batchItemFailures`, or a queue still not empty after
+    /// `max_rounds` batches, fails the test: neither may pass for "all done".
+    pub async fn drain_work_queue<F, Fut>(&self, mut invoke: F, max_rounds: usize) -> Drained
     where
         F: FnMut(Value) -> Fut,
         Fut: std::future::Future<Output = Value>,
     {
         let sqs = aws_sdk_sqs::Client::new(&self.direct);
-        let mut delivered = 0;
+        let mut drained = Drained::default();
         for _ in 0..max_rounds {
             let got = sqs
                 .receive_message()
@@ -384,44 +396,29 @@ impl World {
                 .expect("receive work");
             let messages = got.messages.unwrap_or_default();
             if messages.is_empty() {
-                break;
+                return drained;
             }
-            let records: Vec<Value> = messages
+            let records: Vec<Value> = messages.iter().map(|m| self.sqs_record(m)).collect();
+            drained.delivered += records.len();
+            let answer = invoke(serde_json::json!({ "Records": records })).await;
+            let failures = answer["batchItemFailures"].as_array().unwrap_or_else(|| {
+                panic!("an SQS batch answer must carry batchItemFailures: {answer}")
+            });
+            let failed: Vec<&str> = failures
                 .iter()
-                .map(|m| {
-                    let attributes: serde_json::Map<String, Value> = m
-                        .attributes()
-                        .map(|a| {
-                            a.iter()
-                                .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    serde_json::json!({
-                        "messageId": m.message_id(),
-                        "receiptHandle": m.receipt_handle(),
-                        "body": m.body(),
-                        "attributes": attributes,
-                        "messageAttributes": {},
-                        "md5OfBody": m.md5_of_body(),
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:{WORK_QUEUE}", self.management),
-                        "awsRegion": REGION,
-                    })
+                .map(|f| {
+                    f["itemIdentifier"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("a failure without itemIdentifier: {f}"))
                 })
                 .collect();
-            delivered += records.len();
-            let answer = invoke(serde_json::json!({ "Records": records })).await;
-            let failed: Vec<&str> = answer["batchItemFailures"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|f| f["itemIdentifier"].as_str())
-                        .collect()
-                })
-                .unwrap_or_default();
             for m in &messages {
-                if !failed.contains(&m.message_id().unwrap_or_default()) {
+                let id = m.message_id().unwrap_or_default();
+                if failed.contains(&id) {
+                    drained
+                        .handed_back
+                        .push(serde_json::from_str(m.body().unwrap_or("null")).expect("JSON"));
+                } else {
                     sqs.delete_message()
                         .queue_url(&self.work_queue_url)
                         .receipt_handle(m.receipt_handle().unwrap_or_default())
@@ -431,18 +428,53 @@ impl World {
                 }
             }
         }
-        delivered
+        panic!(
+            "the work queue still held messages after {max_rounds} batches ({} delivered)",
+            drained.delivered
+        );
     }
 
-    /// The secret's value, read directly.
+    /// An SQS message as Lambda's event source mapping delivers it.
+    fn sqs_record(&self, m: &aws_sdk_sqs::types::Message) -> Value {
+        let attributes: serde_json::Map<String, Value> = m
+            .attributes()
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::json!({
+            "messageId": m.message_id(),
+            "receiptHandle": m.receipt_handle(),
+            "body": m.body(),
+            "attributes": attributes,
+            "messageAttributes": {},
+            "md5OfBody": m.md5_of_body(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": format!("arn:aws:sqs:{REGION}:{}:{WORK_QUEUE}", self.management),
+            "awsRegion": REGION,
+        })
+    }
+
+    /// The secret's current value, read directly: `None` only if Secrets Manager says there is
+    /// no such secret (any other failure fails the test).
     pub async fn secret(&self, name: &str) -> Option<String> {
-        aws_sdk_secretsmanager::Client::new(&self.direct)
+        let got = aws_sdk_secretsmanager::Client::new(&self.direct)
             .get_secret_value()
             .secret_id(name)
             .send()
-            .await
-            .ok()
-            .and_then(|o| o.secret_string)
+            .await;
+        match got {
+            Ok(out) => Some(out.secret_string.expect("a secret string")),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_resource_not_found_exception()) =>
+            {
+                None
+            }
+            Err(e) => panic!("GetSecretValue {name}: {}", DisplayErrorContext(&e)),
+        }
     }
 
     /// The directory record of an employee, as stored.

@@ -56,12 +56,14 @@ async fn main() {
 
     world.proxy.reset();
     let started = Instant::now();
-    let delivered = world
+    let drained = world
         .drain_work_queue(
             |batch| async { invocation::handle(&people, batch).await.expect("batch") },
             employees,
         )
         .await;
+    assert!(drained.handed_back.is_empty(), "{:?}", drained.handed_back);
+    let delivered = drained.delivered;
     let drain_time = started.elapsed();
     let drain_calls = world.proxy.calls().len();
     let users = access::users(&world.iam(&account).await, "/gatehouse/people/")

@@ -92,7 +92,7 @@ async fn main() -> ExitCode {
 
     println!("\n== The organization creates its environment accounts");
     for env in ENVIRONMENTS {
-        demo.new_account(env, env).await;
+        wrong.extend(demo.new_account(env, env).await);
     }
     wrong.extend(demo.show(&expected, "accounts").await);
 
@@ -122,7 +122,7 @@ async fn main() -> ExitCode {
     println!(
         "\n== A second staging account appears; its people are brought in through the work queue"
     );
-    demo.new_account(NEW_ACCOUNT, "staging").await;
+    wrong.extend(demo.new_account(NEW_ACCOUNT, "staging").await);
     for id in ["E3001", "E4001"] {
         expected
             .entry(id)
@@ -146,8 +146,8 @@ async fn main() -> ExitCode {
 
 impl Demo {
     /// The emulator's CreateAccount, tagged; its CreateAccountResult to `account-created`; then
-    /// the work queue drained into `people-events`.
-    async fn new_account(&mut self, label: &str, environment: &str) {
+    /// the work queue drained into `people-events`. Returns the work items that failed.
+    async fn new_account(&mut self, label: &str, environment: &str) -> Vec<String> {
         let id = self
             .world
             .create_account(&format!("{label}-account"), Some(environment))
@@ -167,7 +167,7 @@ impl Demo {
         let calls = self.world.proxy.calls().len();
         println!("  CreateAccountResult {label:<10} {id}  {line} ({calls} AWS calls)");
         let people_events = &self.people_events;
-        let delivered = self
+        let drained = self
             .world
             .drain_work_queue(
                 |batch| async move {
@@ -188,9 +188,17 @@ impl Demo {
                 20,
             )
             .await;
-        if delivered > 0 {
-            println!("  work queue: {delivered} Employee Sync items delivered to people-events");
+        if drained.delivered > 0 {
+            println!(
+                "  work queue: {} Employee Sync items delivered to people-events",
+                drained.delivered
+            );
         }
+        drained
+            .handed_back
+            .iter()
+            .map(|item| format!("{label}: work item handed back: {item}"))
+            .collect()
     }
 
     async fn hr_event(&self, file: &str) {
