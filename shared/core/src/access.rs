@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::hr_event::Change;
-use crate::ids::{AccountId, EventId, Timestamp};
+use crate::ids::{AccountId, EventId};
 use crate::plan::{Desired, DesiredState};
 use crate::policy::{Grant, Policy};
 use crate::record::EmployeeRecord;
@@ -129,23 +129,16 @@ pub fn names_to_seal(record: &EmployeeRecord, access_here: bool) -> Vec<&str> {
         .collect()
 }
 
-/// What a sealed user of the person should be: disabled by `event`, at the offboarding's time
-/// for a leaver, or at `now` for a name an active person no longer uses (moved, renamed).
-pub fn sealed_user(
-    record: &EmployeeRecord,
-    name: &str,
-    event: &EventId,
-    now: Timestamp,
-) -> Desired {
-    let at = match record.status {
-        Status::Offboarded => record.effective_at,
-        Status::Active => now,
-    };
+/// What a sealed user of the person should be: disabled by `event`, at the time the person's
+/// access there ended: the offboarding's effective time for a leaver; for an active person who
+/// no longer has access there (moved, renamed), the effective time of their standing (the move).
+/// Effective times, not the clock, so that the same events end in the same tags in any order.
+pub fn sealed_user(record: &EmployeeRecord, name: &str, event: &EventId) -> Desired {
     Desired {
         user_name: name.to_owned(),
         employee_id: record.employee_id.clone(),
         state: DesiredState::Disabled {
-            at,
+            at: record.effective_at,
             by: event.clone(),
         },
     }
@@ -154,7 +147,7 @@ pub fn sealed_user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{Email, EmployeeId, Team};
+    use crate::ids::{Email, EmployeeId, Team, Timestamp};
 
     fn policy() -> Policy {
         Policy::builtin().unwrap()
@@ -281,23 +274,26 @@ mod tests {
     }
 
     #[test]
-    fn a_leaver_is_sealed_at_the_offboarding_a_mover_now() {
+    fn a_user_is_sealed_at_the_effective_time_of_the_standing_never_the_clock() {
         let event = EventId::parse("ev-1").unwrap();
-        let now = at("2026-12-01T00:00:00Z");
         let leaver = record("E1", "engineering", Status::Offboarded, &["a@x.io"]);
-        let DesiredState::Disabled { at: when, by } =
-            sealed_user(&leaver, "a@x.io", &event, now).state
+        let d = sealed_user(&leaver, "a@x.io", &event);
+        assert_eq!(d.user_name, "a@x.io");
+        assert_eq!(d.employee_id, leaver.employee_id);
+        assert_eq!(
+            d.state,
+            DesiredState::Disabled {
+                at: leaver.effective_at,
+                by: event.clone()
+            }
+        );
+        let mut mover = record("E1", "qe", Status::Active, &["a@x.io"]);
+        mover.effective_at = at("2026-11-21T09:00:00Z");
+        let DesiredState::Disabled { at: when, .. } = sealed_user(&mover, "a@x.io", &event).state
         else {
             panic!("not disabled")
         };
-        assert_eq!((when, by), (leaver.effective_at, event.clone()));
-        let mover = record("E1", "qe", Status::Active, &["a@x.io"]);
-        let DesiredState::Disabled { at: when, .. } =
-            sealed_user(&mover, "a@x.io", &event, now).state
-        else {
-            panic!("not disabled")
-        };
-        assert_eq!(when, now);
+        assert_eq!(when, at("2026-11-21T09:00:00Z"));
     }
 
     #[test]

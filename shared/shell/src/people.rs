@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures::stream::{self, StreamExt};
 use gatehouse_core::access::{active_user, names_to_seal, sealed_user, Access, Scope};
 use gatehouse_core::hr_event::{HrEvent, Inbound, SyncItem};
-use gatehouse_core::ids::{EmployeeId, EventId, Timestamp};
+use gatehouse_core::ids::{EmployeeId, EventId};
 use gatehouse_core::outcome::{Granted, Outcome, Rejected, Revoked};
 use gatehouse_core::plan::{plan, Action, Desired, Found};
 use gatehouse_core::record::EmployeeRecord;
@@ -21,6 +21,7 @@ use tracing::{info, warn};
 use crate::deps::Deps;
 use crate::directory::Recorded;
 use crate::error::Error;
+use crate::iam::apply::Profile;
 use crate::iam::{AccountIam, Depth};
 use crate::org::Account;
 
@@ -195,9 +196,8 @@ async fn converge_account(
         return Ok(work);
     }
     let iam = deps.iam(&account.id, event_id).await?;
-    let now = Timestamp::now();
     for name in stale {
-        let desired = sealed_user(record, name, event_id, now);
+        let desired = sealed_user(record, name, event_id);
         let actions =
             plan(&desired, &iam.read_user(name, Depth::Revoke).await?).unwrap_or_default();
         for action in &actions {
@@ -284,7 +284,10 @@ async fn grant(
 
 /// A fresh initial password: stored first, then set, so that the secret always holds the
 /// password that works even if this is interrupted between the two (a redelivery finds no
-/// login profile and issues another).
+/// login profile and issues another). If a concurrent delivery set a profile first, this one
+/// replaced its password and stores it again, last: two deliveries at once still leave the
+/// secret holding the password that works. (Three or more at once can still interleave their
+/// writes; the FIFO queue is what keeps one person's events apart.)
 async fn issue_password(
     deps: &Deps,
     iam: &AccountIam,
@@ -296,6 +299,10 @@ async fn issue_password(
         .vault
         .store(iam.account(), name, employee_id, &password)
         .await?;
-    iam.create_login_profile(name, &password).await?;
+    if iam.create_login_profile(name, &password).await? == Profile::Replaced {
+        deps.vault
+            .store(iam.account(), name, employee_id, &password)
+            .await?;
+    }
     Ok(arn)
 }

@@ -56,10 +56,6 @@ impl UserState {
     pub fn employee_id(&self) -> Option<&str> {
         self.tags.get(TAG_EMPLOYEE).map(String::as_str)
     }
-
-    pub fn is_active(&self) -> bool {
-        self.tags.get(TAG_STATUS).map(String::as_str) == Some(STATUS_ACTIVE)
-    }
 }
 
 /// An active credential of a user, other than its console password.
@@ -228,188 +224,29 @@ fn disable(at: &Timestamp, by: &EventId, state: &UserState) -> Vec<Action> {
             .cloned()
             .map(Action::RemoveFromGroup),
     );
-    // The first disable's time and event stay on the user; a redelivery changes nothing.
-    if state.tags.get(TAG_STATUS).map(String::as_str) != Some(STATUS_DISABLED) {
-        actions.push(Action::Tag(BTreeMap::from([
-            (TAG_STATUS.to_owned(), STATUS_DISABLED.to_owned()),
-            (TAG_DISABLED_AT.to_owned(), at.rfc3339()),
-            (TAG_DISABLED_BY.to_owned(), by.as_str().to_owned()),
-        ])));
+    // `disabled-at` is when access should have ended: the effective time of the event that
+    // ended it. A redelivery changes nothing. An event that shows access should have ended
+    // earlier (an offboarding processed after the transfer that sealed this user, though
+    // dated before it) moves the time back and names itself, so the tags end the same
+    // whatever order the events came in.
+    let recorded = state
+        .tags
+        .get(TAG_DISABLED_AT)
+        .and_then(|t| Timestamp::parse_rfc3339(TAG_DISABLED_AT, t).ok());
+    let disabled = state.tags.get(TAG_STATUS).map(String::as_str) == Some(STATUS_DISABLED);
+    let mut tags = BTreeMap::new();
+    if !disabled {
+        tags.insert(TAG_STATUS.to_owned(), STATUS_DISABLED.to_owned());
+    }
+    if !disabled || recorded.is_none_or(|r| *at < r) {
+        tags.insert(TAG_DISABLED_AT.to_owned(), at.rfc3339());
+        tags.insert(TAG_DISABLED_BY.to_owned(), by.as_str().to_owned());
+    }
+    if !tags.is_empty() {
+        actions.push(Action::Tag(tags));
     }
     actions
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(s: &str) -> EmployeeId {
-        EmployeeId::parse(s).unwrap()
-    }
-
-    fn active(groups: &[&str]) -> Desired {
-        Desired {
-            user_name: "ada@example.com".into(),
-            employee_id: id("E1"),
-            state: DesiredState::Active {
-                team: Team::from_record("engineering".into()),
-                groups: groups.iter().map(|g| g.to_string()).collect(),
-            },
-        }
-    }
-
-    fn disabled() -> Desired {
-        Desired {
-            state: DesiredState::Disabled {
-                at: Timestamp::parse_rfc3339("t", "2026-11-20T10:00:00Z").unwrap(),
-                by: EventId::parse("ev-2").unwrap(),
-            },
-            ..active(&[])
-        }
-    }
-
-    fn managed(tags: &[(&str, &str)]) -> UserState {
-        UserState {
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..UserState::default()
-        }
-    }
-
-    fn ours_active() -> UserState {
-        UserState {
-            managed_groups: ["developers".to_string()].into(),
-            login_profile: true,
-            ..managed(&[
-                (TAG_EMPLOYEE, "E1"),
-                (TAG_TEAM, "engineering"),
-                (TAG_STATUS, STATUS_ACTIVE),
-            ])
-        }
-    }
-
-    #[test]
-    fn onboarding_an_absent_user_creates_tags_groups_and_console() {
-        let actions = plan(&active(&["developers", "readers"]), &Found::Absent).unwrap();
-        let Action::CreateUser { tags } = &actions[0] else {
-            panic!("{actions:?}")
-        };
-        assert_eq!(tags[TAG_EMPLOYEE], "E1");
-        assert_eq!(tags[TAG_TEAM], "engineering");
-        assert_eq!(tags[TAG_STATUS], STATUS_ACTIVE);
-        assert_eq!(
-            actions[1..],
-            [
-                Action::AddToGroup("developers".into()),
-                Action::AddToGroup("readers".into()),
-                Action::CreateLoginProfile
-            ]
-        );
-    }
-
-    #[test]
-    fn converged_user_needs_nothing_and_keeps_its_password() {
-        assert_eq!(
-            plan(&active(&["developers"]), &Found::Managed(ours_active())).unwrap(),
-            []
-        );
-    }
-
-    #[test]
-    fn a_hand_made_user_is_a_conflict_never_taken_over() {
-        let found = Found::Unmanaged { path: "/".into() };
-        assert_eq!(
-            plan(&active(&["developers"]), &found),
-            Err(Conflict::Unmanaged { path: "/".into() })
-        );
-        assert_eq!(plan(&disabled(), &found), Ok(vec![]));
-    }
-
-    #[test]
-    fn another_employees_user_is_a_conflict() {
-        let mut other = ours_active();
-        other.tags.insert(TAG_EMPLOYEE.into(), "E2".into());
-        let found = Found::Managed(other);
-        assert_eq!(
-            plan(&active(&["developers"]), &found),
-            Err(Conflict::OtherEmployee { other: "E2".into() })
-        );
-        assert_eq!(plan(&disabled(), &found), Ok(vec![]));
-    }
-
-    #[test]
-    fn offboard_disables_every_credential_kind_and_keeps_the_user() {
-        let user = UserState {
-            credentials: vec![
-                Credential::AccessKey("AKIA1".into()),
-                Credential::SshPublicKey("APKA1".into()),
-                Credential::ServiceSpecific("ACCA1".into()),
-                Credential::SigningCertificate("CERT1".into()),
-                Credential::MfaDevice("arn:aws:iam::1:mfa/ada".into()),
-            ],
-            ..ours_active()
-        };
-        let actions = plan(&disabled(), &Found::Managed(user.clone())).unwrap();
-        assert_eq!(actions[0], Action::PutDenyAll, "access closes first");
-        assert!(actions.contains(&Action::DeleteLoginProfile));
-        for c in &user.credentials {
-            assert!(actions.contains(&Action::Deactivate(c.clone())), "{c:?}");
-        }
-        assert!(actions.contains(&Action::RemoveFromGroup("developers".into())));
-        let Some(Action::Tag(tags)) = actions.last() else {
-            panic!()
-        };
-        assert_eq!(tags[TAG_STATUS], STATUS_DISABLED);
-        assert_eq!(tags[TAG_DISABLED_BY], "ev-2");
-        assert!(!actions.iter().any(Action::grants));
-    }
-
-    #[test]
-    fn disabling_twice_changes_nothing_the_second_time() {
-        let sealed = UserState {
-            deny_all: true,
-            ..managed(&[(TAG_EMPLOYEE, "E1"), (TAG_STATUS, STATUS_DISABLED)])
-        };
-        assert_eq!(plan(&disabled(), &Found::Managed(sealed)).unwrap(), []);
-        assert_eq!(plan(&disabled(), &Found::Absent).unwrap(), []);
-    }
-
-    #[test]
-    fn rehire_reopens_with_a_new_password_and_keeps_old_keys_inactive() {
-        let sealed = UserState {
-            deny_all: true,
-            ..managed(&[
-                (TAG_EMPLOYEE, "E1"),
-                (TAG_TEAM, "engineering"),
-                (TAG_STATUS, STATUS_DISABLED),
-                (TAG_DISABLED_AT, "2026-11-20T10:00:00Z"),
-                (TAG_DISABLED_BY, "ev-2"),
-            ])
-        };
-        let actions = plan(&active(&["developers"]), &Found::Managed(sealed)).unwrap();
-        assert_eq!(
-            actions,
-            [
-                Action::Tag([(TAG_STATUS.to_string(), STATUS_ACTIVE.to_string())].into()),
-                Action::Untag(vec![TAG_DISABLED_AT.into(), TAG_DISABLED_BY.into()]),
-                Action::AddToGroup("developers".into()),
-                Action::CreateLoginProfile,
-                Action::DeleteDenyAll,
-            ]
-        );
-    }
-
-    #[test]
-    fn changed_groups_are_fixed_in_place() {
-        let actions = plan(&active(&["testers"]), &Found::Managed(ours_active())).unwrap();
-        assert_eq!(
-            actions,
-            [
-                Action::RemoveFromGroup("developers".into()),
-                Action::AddToGroup("testers".into())
-            ]
-        );
-    }
-}
+mod tests;

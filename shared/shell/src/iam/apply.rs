@@ -141,9 +141,10 @@ impl AccountIam {
     }
 
     /// Gives the user console access with `password`, which must be changed at first sign-in.
-    /// If a profile appeared since the user was read (a concurrent delivery), it is set to the
-    /// same password, so that the stored secret is always the password that works.
-    pub async fn create_login_profile(&self, name: &str, password: &str) -> Result<(), Error> {
+    /// If a profile appeared since the user was read (a concurrent delivery), it is set to
+    /// `password` too, and the answer says so: the caller then stores the password again, so
+    /// that the last password set is also the last one stored.
+    pub async fn create_login_profile(&self, name: &str, password: &str) -> Result<Profile, Error> {
         let created = self
             .client
             .create_login_profile()
@@ -164,7 +165,16 @@ impl AccountIam {
                 .send()
                 .await
                 .map_err(|e| self.err("UpdateLoginProfile", e))?;
+            return Ok(Profile::Replaced);
         }
-        Ok(())
+        Ok(Profile::Created)
     }
+}
+
+/// How a console password was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Created,
+    /// A concurrent delivery had created one first; it now has this password.
+    Replaced,
 }
