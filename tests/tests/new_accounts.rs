@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use gatehouse::core::baseline::PROVISIONER_DOCUMENT;
 use gatehouse::{account_setup, invocation, Deps};
-use gatehouse_tests::access;
+use gatehouse_tests::access::{self, decode_policy};
 use gatehouse_tests::fixtures::{
     self, create_account_result, create_managed_account, offboarding, onboarding,
 };
 use gatehouse_tests::proxy::deny_assume_role;
+use gatehouse_tests::scenario::outcomes_of;
 use gatehouse_tests::world::World;
 use serde_json::{json, Value};
 
@@ -68,20 +70,16 @@ async fn staffed_world() -> World {
     world
 }
 
+/// Drains the work queue into `people-events`; every item must succeed.
 async fn drain(world: &World, people: &Deps) -> usize {
-    world
+    let drained = world
         .drain_work_queue(
             |batch| async { invocation::handle(people, batch).await.unwrap() },
             20,
         )
-        .await
-}
-
-fn outcomes_of<'a>(outcomes: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    outcomes
-        .iter()
-        .filter(|o| o["detail-type"] == kind)
-        .collect()
+        .await;
+    assert!(drained.handed_back.is_empty(), "{:?}", drained.handed_back);
+    drained.delivered
 }
 
 /// What a new account holds before Gatehouse touches it: the role Organizations creates.
@@ -162,9 +160,29 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
         BTreeSet::from(["release-bots".to_owned(), "stakeholders".to_owned()])
     );
     let trust = provisioner_trust(&iam).await;
-    for arn in world.trusted_role_arns() {
-        assert!(trust.contains(&arn), "trusts {arn}: {trust}");
-    }
+    let statements = trust["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{trust}");
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(statements[0]["Action"], "sts:AssumeRole");
+    assert_eq!(statements[0].get("Condition"), None);
+    let principals: BTreeSet<String> = statements[0]["Principal"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(kind, v)| {
+            let arns: Vec<String> = match v {
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                other => vec![other.as_str().unwrap().to_owned()],
+            };
+            arns.into_iter().map(move |a| format!("{kind}:{a}"))
+        })
+        .collect();
+    let expected: BTreeSet<String> = world
+        .trusted_role_arns()
+        .into_iter()
+        .map(|a| format!("AWS:{a}"))
+        .collect();
+    assert_eq!(principals, expected, "exactly the functions' roles");
     let permissions = iam
         .get_role_policy()
         .role_name("GatehouseProvisioner")
@@ -172,7 +190,25 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
         .send()
         .await
         .unwrap();
-    assert!(urlencoding_decode(permissions.policy_document()).contains("user/gatehouse/*"));
+    let shipped: Value = serde_json::from_str(PROVISIONER_DOCUMENT).unwrap();
+    assert_eq!(decode_policy(permissions.policy_document()), shipped);
+    let role_policies = iam
+        .list_role_policies()
+        .role_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role_policies.policy_names(), ["GatehouseProvisioner"]);
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("GatehouseProvisioner")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        attached.attached_policies().is_empty(),
+        "no managed policy on the role"
+    );
     let bot = access::user(&iam, "svc-release-bot")
         .await
         .expect("service account");
@@ -305,7 +341,24 @@ async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_report
     let outcomes = world.outcomes().await;
     let rejected = outcomes_of(&outcomes, "Request Rejected");
     assert_eq!(rejected.len(), 2);
-    assert_eq!(rejected[1]["detail"]["accountId"], untagged.as_str());
+    // The outcome queue is a standard queue: no order to rely on.
+    let about_untagged: Vec<_> = rejected
+        .iter()
+        .filter(|o| o["detail"]["accountId"] == untagged.as_str())
+        .collect();
+    assert_eq!(about_untagged.len(), 1, "{rejected:?}");
+    assert!(about_untagged[0]["detail"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no environment tag"));
+    let failure = rejected
+        .iter()
+        .find(|o| o["detail"].get("accountId").is_none())
+        .expect("the failed creation's rejection");
+    assert!(failure["detail"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("EMAIL_ALREADY_EXISTS"));
 }
 
 #[tokio::test]
@@ -319,10 +372,35 @@ async fn a_control_tower_creation_works_the_same_way() {
     .await
     .unwrap();
     assert_eq!(report["result"], "baselined", "{report}");
-    drain(&world, &world.deps("people-events")).await;
+    assert_eq!(report["environment"], "staging");
+    assert_eq!(report["backfilled"], 2);
+    assert_eq!(drain(&world, &world.deps("people-events")).await, 2);
     let iam = world.iam(&account).await;
-    assert!(access::user(&iam, "pm@example.com").await.is_some());
-    assert!(access::user(&iam, "svc-release-bot").await.is_some());
+    for name in ["pm@example.com", "sa@example.com"] {
+        let user = access::user(&iam, name).await.expect(name);
+        assert_eq!(user.path, "/gatehouse/people/");
+        assert_eq!(user.tag("gatehouse:status"), Some("active"));
+        assert_eq!(user.groups, BTreeSet::from(["stakeholders".to_owned()]));
+        assert!(user.console);
+    }
+    let people: Vec<String> = access::users(&iam, "/gatehouse/people/")
+        .await
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(
+        people,
+        ["pm@example.com", "sa@example.com"],
+        "exactly its people"
+    );
+    let bot = access::user(&iam, "svc-release-bot").await.unwrap();
+    assert_eq!(bot.path, "/gatehouse/service/");
+    assert_eq!(bot.groups, BTreeSet::from(["release-bots".to_owned()]));
+    assert!(!bot.console);
+    let outcomes = world.outcomes().await;
+    let baselined = outcomes_of(&outcomes, "Account Baselined");
+    assert_eq!(baselined.len(), 1);
+    assert_eq!(baselined[0]["detail"]["accountId"], account.as_str());
 }
 
 #[tokio::test]
@@ -392,10 +470,8 @@ async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
     assert_eq!(err.kind(), gatehouse::FailureKind::Fault, "{err}");
     assert!(err.to_string().contains("not taken over"), "{err}");
     let trust = provisioner_trust(&iam).await;
-    assert!(
-        trust.contains("123456789012:root"),
-        "trust untouched: {trust}"
-    );
+    let hand_made: Value = serde_json::from_str(hand_made_trust).unwrap();
+    assert_eq!(trust, hand_made, "trust untouched");
     assert!(world.proxy.calls_of("UpdateAssumeRolePolicy").is_empty());
     assert!(world.proxy.calls_of("PutRolePolicy").is_empty());
 }
@@ -446,20 +522,109 @@ async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
     assert_eq!(snapshot(&world, &other).await, ORGANIZATION_ONLY);
 }
 
-/// The trust policy of the account's `GatehouseProvisioner` role, decoded.
-async fn provisioner_trust(iam: &aws_sdk_iam::Client) -> String {
+#[tokio::test]
+async fn a_hand_made_user_with_a_service_accounts_name_is_reported_and_left_untouched() {
+    let world = staffed_world().await;
+    let account = world.create_account("staging-2", Some("staging")).await;
+    let iam = world.iam(&account).await;
+    iam.create_user()
+        .user_name("svc-release-bot")
+        .send()
+        .await
+        .unwrap();
+    iam.create_access_key()
+        .user_name("svc-release-bot")
+        .send()
+        .await
+        .unwrap();
+    let before = access::user(&iam, "svc-release-bot").await.unwrap();
+
+    world.proxy.reset();
+    let report = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report["result"], "baselined",
+        "the rest of the baseline is laid"
+    );
+    assert_eq!(access::user(&iam, "svc-release-bot").await.unwrap(), before);
+    let touched: Vec<_> = world
+        .proxy
+        .calls()
+        .into_iter()
+        .filter(|c| c.params.get("UserName").map(String::as_str) == Some("svc-release-bot"))
+        .map(|c| c.operation)
+        .collect();
+    assert_eq!(
+        touched,
+        ["CreateUser", "GetUser"],
+        "tried, read, left alone"
+    );
+    let outcomes = world.outcomes().await;
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["detail"]["accountId"], account.as_str());
+    assert!(rejected[0]["detail"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("svc-release-bot"));
+}
+
+#[tokio::test]
+async fn a_hand_made_group_with_a_managed_groups_name_is_a_fault_and_left_untouched() {
+    let world = staffed_world().await;
+    let account = world.create_account("staging-2", Some("staging")).await;
+    let iam = world.iam(&account).await;
+    iam.create_group()
+        .group_name("stakeholders")
+        .path("/team/")
+        .send()
+        .await
+        .unwrap();
+
+    world.proxy.reset();
+    let err = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .expect_err("not adopted");
+    assert_eq!(err.kind(), gatehouse::FailureKind::Fault, "{err}");
+    assert!(matches!(err, gatehouse::Error::Conflict { .. }), "{err}");
+    let group = iam
+        .get_group()
+        .group_name("stakeholders")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.group().unwrap().path(), "/team/");
+    assert!(iam
+        .list_attached_group_policies()
+        .group_name("stakeholders")
+        .send()
+        .await
+        .unwrap()
+        .attached_policies()
+        .is_empty());
+    let attach_to_it = world
+        .proxy
+        .calls_of("AttachGroupPolicy")
+        .into_iter()
+        .filter(|c| c.params.get("GroupName").map(String::as_str) == Some("stakeholders"))
+        .count();
+    assert_eq!(attach_to_it, 0);
+}
+
+/// The trust policy of the account's `GatehouseProvisioner` role, parsed.
+async fn provisioner_trust(iam: &aws_sdk_iam::Client) -> Value {
     let role = iam
         .get_role()
         .role_name("GatehouseProvisioner")
         .send()
         .await
         .unwrap();
-    urlencoding_decode(role.role().unwrap().assume_role_policy_document().unwrap())
-}
-
-/// IAM returns policy documents URL-encoded.
-fn urlencoding_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    decode_policy(role.role().unwrap().assume_role_policy_document().unwrap())
 }

@@ -5,36 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use gatehouse::invocation::handle;
-use gatehouse_tests::access::{self, UserView};
+use gatehouse_tests::access;
 use gatehouse_tests::capture::Logs;
 use gatehouse_tests::fixtures::{self, onboarding, with_new_id};
 use gatehouse_tests::proxy::deny_assume_role;
+use gatehouse_tests::scenario::{iam_writes, outcomes_of, placements};
 use gatehouse_tests::world::{World, ENVIRONMENTS};
 use serde_json::{json, Value};
 
 const ADA: &str = "ada.lovelace@example.com";
-
-/// Where in the world `name` has a user: environment -> user.
-async fn placements(world: &World, name: &str) -> BTreeMap<String, UserView> {
-    let mut out = BTreeMap::new();
-    for env in ENVIRONMENTS {
-        if let Some(u) = access::user(&world.iam(world.account(env)).await, name).await {
-            out.insert(env.to_owned(), u);
-        }
-    }
-    let management = aws_sdk_iam::Client::new(&world.direct);
-    if let Some(u) = access::user(&management, name).await {
-        out.insert("management".to_owned(), u);
-    }
-    out
-}
-
-fn of_type<'a>(outcomes: &'a [Value], detail_type: &str) -> Vec<&'a Value> {
-    outcomes
-        .iter()
-        .filter(|o| o["detail-type"] == detail_type)
-        .collect()
-}
 
 #[tokio::test]
 async fn onboarding_creates_the_user_only_in_the_teams_account_as_the_contract_says() {
@@ -111,7 +90,7 @@ async fn onboarding_creates_the_user_only_in_the_teams_account_as_the_contract_s
     assert_eq!(profile[0].params["Password"], password);
     // ... and nowhere else: not in an outcome, not in a log line, not in the answer.
     let outcomes = world.outcomes().await;
-    let granted = of_type(&outcomes, "Access Granted");
+    let granted = outcomes_of(&outcomes, "Access Granted");
     assert_eq!(granted.len(), 1);
     assert_eq!(granted[0]["detail"]["accountId"], dev.as_str());
     assert!(granted[0]["detail"]["initialPasswordSecretArn"]
@@ -169,7 +148,7 @@ async fn the_same_onboarding_three_times_leaves_the_same_state_and_keeps_the_pas
     assert_eq!(world.proxy.calls_of("CreateLoginProfile").len(), 1);
     assert!(world.proxy.calls_of("UpdateLoginProfile").is_empty());
     assert_eq!(
-        of_type(&world.outcomes().await, "Access Granted").len(),
+        outcomes_of(&world.outcomes().await, "Access Granted").len(),
         1,
         "granted once"
     );
@@ -191,13 +170,25 @@ async fn an_onboarding_older_than_the_directory_record_changes_nothing() {
     .await
     .unwrap();
     let before = placements(&world, "ada@example.com").await;
+    world.outcomes().await;
 
+    world.proxy.reset();
     let late = onboarding("E1", "ada@example.com", "qe", "2026-11-02T09:59:59Z");
     let report = handle(&deps, late).await.unwrap();
     assert_eq!(report["result"], "stale");
+    assert!(report["accounts"].as_object().unwrap().is_empty());
 
     assert_eq!(placements(&world, "ada@example.com").await, before);
     assert!(!before.contains_key("testing"));
+    assert_eq!(
+        world.proxy.counts().into_iter().collect::<Vec<_>>(),
+        [("dynamodb:PutItem".to_owned(), 1)],
+        "one conditional write, lost to the newer record; no IAM call"
+    );
+    assert!(
+        world.outcomes().await.is_empty(),
+        "a stale event is no outcome"
+    );
     assert_eq!(
         world.directory_item("E1").await.unwrap()["team"],
         "engineering"
@@ -271,8 +262,10 @@ async fn every_bad_input_changes_nothing_and_is_reported() {
             with(&["detail-type"], json!("Employee Promoted")),
         ),
         (
+            // Padded in the envelope, where no field rule applies: only the size limit can
+            // refuse it (a 20,000-character name would fall to the name rule first).
             "oversized payload",
-            with(&["detail", "givenName"], json!("A".repeat(20_000))),
+            with(&["resources"], json!(["arn:aws:x".repeat(2_000)])),
         ),
         ("not an envelope", json!({"hello": "world"})),
         ("Records that are no SQS batch", json!({"Records": "ada"})),
@@ -286,6 +279,12 @@ async fn every_bad_input_changes_nothing_and_is_reported() {
             !report["rejections"][0].as_str().unwrap().is_empty(),
             "{what}: a reason"
         );
+        if *what == "oversized payload" {
+            assert!(
+                report["rejections"][0].as_str().unwrap().contains("bytes"),
+                "refused for its size: {report}"
+            );
+        }
     }
     // Bad JSON can only arrive in a queue message body.
     let batch = json!({"Records": [{
@@ -315,7 +314,7 @@ async fn every_bad_input_changes_nothing_and_is_reported() {
         assert!(users.is_empty(), "{env} holds {users:?}");
     }
     assert!(world.directory_item("E1").await.is_none());
-    let rejected = of_type(&world.outcomes().await, "Request Rejected").len();
+    let rejected = outcomes_of(&world.outcomes().await, "Request Rejected").len();
     assert_eq!(
         rejected,
         cases.len() + 1,
@@ -344,10 +343,10 @@ async fn a_hand_made_user_with_the_same_name_is_reported_and_left_untouched() {
         .await
         .is_none());
     let outcomes = world.outcomes().await;
-    let rejected = of_type(&outcomes, "Request Rejected");
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0]["detail"]["accountId"], dev.as_str());
-    assert!(of_type(&outcomes, "Access Granted").is_empty());
+    assert!(outcomes_of(&outcomes, "Access Granted").is_empty());
 }
 
 #[tokio::test]
@@ -365,6 +364,9 @@ async fn another_employees_user_is_not_taken_over() {
     )
     .await
     .unwrap();
+    let before = placements(&world, "shared@example.com").await;
+    world.outcomes().await;
+    world.proxy.reset();
     let report = handle(
         &deps,
         onboarding(
@@ -376,9 +378,30 @@ async fn another_employees_user_is_not_taken_over() {
     )
     .await
     .unwrap();
-    assert_eq!(report["accounts"][world.account("development")], "conflict");
-    let user = &placements(&world, "shared@example.com").await["development"];
-    assert_eq!(user.tag("gatehouse:employee-id"), Some("E1"));
+    let dev = world.account("development");
+    assert_eq!(report["accounts"][dev], "conflict");
+    assert_eq!(
+        placements(&world, "shared@example.com").await,
+        before,
+        "untouched"
+    );
+    assert_eq!(
+        before["development"].tag("gatehouse:employee-id"),
+        Some("E1")
+    );
+    // It tried to create the user (the name was taken), read it, and changed nothing.
+    assert_eq!(iam_writes(&world.proxy.calls()), ["CreateUser"]);
+    assert!(world.proxy.calls_of("CreateSecret").is_empty());
+    let outcomes = world.outcomes().await;
+    assert!(outcomes_of(&outcomes, "Access Granted").is_empty());
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["detail"]["employeeId"], "E2");
+    assert_eq!(rejected[0]["detail"]["accountId"], dev);
+    assert!(rejected[0]["detail"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("another employee (E1)"));
 }
 
 #[tokio::test]
@@ -405,7 +428,7 @@ async fn production_is_granted_only_to_the_allow_listed() {
         .is_empty());
 
     let outcomes = world.outcomes().await;
-    let rejected = of_type(&outcomes, "Request Rejected");
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0]["detail"]["employeeId"], "E9002");
     assert_eq!(rejected[0]["detail"]["environment"], "production");

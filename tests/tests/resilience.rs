@@ -1,0 +1,192 @@
+//! Failures on the way, against the emulator: a directory write that loses a race, one that
+//! keeps losing, two deliveries of one onboarding at once, and an outcome the bus refuses.
+//! Each must end in the right state or in an error that gets the message delivered again,
+//! never in a silent success.
+
+use gatehouse::invocation::handle;
+use gatehouse::FailureKind;
+use gatehouse_tests::fixtures::{onboarding, transfer};
+use gatehouse_tests::proxy::{first, json_error, Injected};
+use gatehouse_tests::scenario::{iam_writes, outcomes_of, user_in, ADA};
+use gatehouse_tests::world::World;
+use serde_json::json;
+
+const CONDITION_FAILED: &str = "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException";
+
+#[tokio::test]
+async fn a_directory_write_that_loses_a_race_is_merged_and_written_again() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    // The transfer is recorded first; the onboarding it follows arrives second, tries to
+    // create the record, loses to the one that exists, merges with it and writes over it.
+    handle(&deps, transfer("E1", ADA, "qe", "2026-11-10T09:00:00Z"))
+        .await
+        .unwrap();
+    world.proxy.reset();
+    let report = handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["result"], "applied", "{report}");
+    let puts = world.proxy.calls_of("PutItem");
+    assert_eq!(puts.len(), 2, "lost once, then written");
+    assert!(
+        puts[0].body.contains("attribute_not_exists"),
+        "{}",
+        puts[0].body
+    );
+    assert!(puts[1].body.contains("version = :v"), "{}", puts[1].body);
+    assert!(
+        world.proxy.calls_of("GetItem").is_empty(),
+        "the winning record came back with the failed write"
+    );
+    let item = world.directory_item("E1").await.unwrap();
+    assert_eq!(item["status"], "active", "the onboarding's status");
+    assert_eq!(item["team"], "qe", "the newer transfer's team");
+    assert_eq!(item["version"], "2");
+}
+
+#[tokio::test]
+async fn a_directory_write_that_keeps_losing_gives_up_as_transient_and_grants_nothing() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    // Every conditional write fails and DynamoDB returns no record (as when the winner is
+    // gone again): the write is retried from a fresh read, five times, then handed back.
+    world
+        .proxy
+        .inject(json_error("PutItem", 400, CONDITION_FAILED));
+    let err = handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .expect_err("gives up");
+    assert_eq!(err.kind(), FailureKind::Transient, "{err}");
+    assert!(matches!(err, gatehouse::Error::Contention { .. }), "{err}");
+    assert_eq!(world.proxy.calls_of("PutItem").len(), 5);
+    assert_eq!(world.proxy.calls_of("GetItem").len(), 5);
+    assert_eq!(iam_writes(&world.proxy.calls()), Vec::<String>::new());
+    assert!(world.outcomes().await.is_empty());
+    assert!(world.directory_item("E1").await.is_none());
+}
+
+#[tokio::test]
+async fn two_deliveries_of_one_onboarding_at_once_leave_one_user_and_the_working_password() {
+    let world = World::new().await;
+    let dev = world.account("development").to_owned();
+    let event = onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z");
+    // Two warm instances (as a direct invocation beside the queue, or a visibility timeout
+    // shorter than the work, would run them).
+    let (a, b) = (world.deps("people-events"), world.deps("people-events"));
+    // The first console password to be set is held back, so that the other delivery sets
+    // its own first and this one finds a profile already there.
+    let held = std::sync::atomic::AtomicBool::new(false);
+    world.proxy.delay(move |call| {
+        (call.operation == "CreateLoginProfile"
+            && !held.swap(true, std::sync::atomic::Ordering::SeqCst))
+        .then_some(std::time::Duration::from_millis(500))
+    });
+    let (ra, rb) = tokio::join!(handle(&a, event.clone()), handle(&b, event.clone()));
+    ra.unwrap();
+    rb.unwrap();
+
+    let user = user_in(&world, &dev, ADA).await.unwrap();
+    assert!(user.console && user.tag("gatehouse:status") == Some("active"));
+    let secret = world
+        .secret(&format!("gatehouse/initial-password/{dev}/{ADA}"))
+        .await
+        .expect("the initial password");
+    // The password the account holds is the last one set (created or updated).
+    let set: Vec<String> = world
+        .proxy
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            matches!(
+                c.operation.as_str(),
+                "CreateLoginProfile" | "UpdateLoginProfile"
+            )
+        })
+        .map(|c| c.params["Password"].clone())
+        .collect();
+    assert!(!set.is_empty());
+    println!(
+        "passwords set: {} (UpdateLoginProfile calls: {})",
+        set.len(),
+        world.proxy.calls_of("UpdateLoginProfile").len()
+    );
+    assert_eq!(
+        set.last(),
+        Some(&secret),
+        "the secret holds the password that works"
+    );
+}
+
+#[tokio::test]
+async fn an_outcome_the_bus_refuses_fails_the_event_for_redelivery() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    // A 200 answer that reports a throttled entry.
+    world.proxy.inject(|call| {
+        (call.operation == "PutEvents").then(|| Injected {
+            status: 200,
+            body: json!({
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}]
+            })
+            .to_string(),
+        })
+    });
+    let err = handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .expect_err("the outcome was not accepted");
+    assert_eq!(err.kind(), FailureKind::Transient, "{err}");
+
+    // A refusal nobody hears of is a silent drop: a bad event whose rejection cannot be
+    // published is handed back, not acknowledged.
+    let bad = onboarding("E2", "bob@example.com", "pirates", "2026-11-02T09:00:00Z");
+    let err = handle(&deps, bad.clone())
+        .await
+        .expect_err("the rejection was not accepted");
+    assert_eq!(err.kind(), FailureKind::Transient, "{err}");
+
+    // Once the bus takes events again, the redelivered rejection is published.
+    world.proxy.clear_injections();
+    let report = handle(&deps, bad).await.unwrap();
+    assert_eq!(report["result"], "rejected");
+    let outcomes = world.outcomes().await;
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["detail"]["employeeId"], "E2");
+}
+
+#[tokio::test]
+async fn a_throttled_call_is_retried_by_the_sdk_and_the_event_succeeds() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    world.proxy.inject(first(
+        1,
+        json_error(
+            "PutItem",
+            400,
+            "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+        ),
+    ));
+    let report = handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["result"], "applied");
+    assert_eq!(
+        world.proxy.calls_of("PutItem").len(),
+        2,
+        "one throttled, one retried"
+    );
+}
