@@ -11,13 +11,18 @@ TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "nextest 
 TARGET_DIR := $(shell cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export GATEHOUSE_TARGET_DIR := $(TARGET_DIR)
 
-.PHONY: help run test unit lint fmt venv clean bench-fanout bench-coldstart bench-backfill
+# Tools the Makefile installs from crates.io into the project (pinned), never by hand.
+TOOLS := .tools
+CARGO_MUTANTS_VERSION := 27.1.0
+
+.PHONY: help run test unit lint fmt venv clean mutants bench-fanout bench-coldstart bench-backfill
 
 help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
 	@echo "make test   - unit tests and integration tests against the local emulator"
 	@echo "make unit   - unit tests of the pure core only (no emulator)"
 	@echo "make lint   - layering of the shared crates, rustfmt, clippy with warnings as errors"
+	@echo "make mutants - mutation testing of the pure core (long: see docs/testing.md)"
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -49,7 +54,16 @@ fmt:
 	cargo fmt --all
 
 clean:
-	rm -rf $(VENV) $(TARGET_DIR)/localworld
+	rm -rf $(VENV) $(TOOLS) $(TARGET_DIR)/localworld $(TARGET_DIR)/mutants
+
+$(TOOLS)/bin/cargo-mutants:
+	cargo install --locked --root $(TOOLS) --version $(CARGO_MUTANTS_VERSION) cargo-mutants
+
+# Mutation testing of the pure core: the share of deliberately broken versions of it that the
+# tests catch. Not part of CI (about half an hour here); the score is in docs/testing.md.
+mutants: $(TOOLS)/bin/cargo-mutants
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo mutants --package gatehouse-core --jobs 2 \
+		--output $(TARGET_DIR)/mutants
 
 # Benchmarks: not part of CI (they measure, they do not assert timings).
 bench-fanout: venv

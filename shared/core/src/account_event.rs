@@ -273,4 +273,12 @@ mod tests {
         }
         assert!(parse_account_event(b"{").is_err());
     }
+
+    #[test]
+    fn the_reporter_is_named_for_logs_and_outcomes() {
+        assert_eq!(Reporter::Organizations.as_str(), "organizations");
+        assert_eq!(Reporter::ControlTower.to_string(), "controltower");
+        let e = parse_account_event(&fixture("create-account-result-succeeded.json")).unwrap();
+        assert_eq!(e.reported_by, Reporter::Organizations);
+    }
 }

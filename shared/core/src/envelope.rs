@@ -95,4 +95,14 @@ mod tests {
         assert_eq!(r.event_id.as_deref(), Some("ev-1"));
         assert_eq!(r.employee_id.unwrap().as_str(), "E1");
     }
+
+    #[test]
+    fn an_event_of_exactly_the_limit_is_read() {
+        let mut event =
+            br#"{"id":"1","detail-type":"x","source":"s","time":"t","detail":{}}"#.to_vec();
+        event.resize(MAX_EVENT_BYTES, b' ');
+        assert!(Envelope::parse(&event).is_ok());
+        event.push(b' ');
+        assert!(Envelope::parse(&event).is_err());
+    }
 }

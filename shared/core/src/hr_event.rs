@@ -363,4 +363,75 @@ mod tests {
         };
         assert_eq!(e.change, Change::Offboarded);
     }
+
+    #[test]
+    fn person_names_are_one_to_128_characters_without_controls() {
+        assert_eq!(parse_person_name("givenName", "Ada").unwrap(), "Ada");
+        assert!(parse_person_name("givenName", &"é".repeat(128)).is_ok());
+        for bad in [
+            String::new(),
+            "é".repeat(129),
+            "A\u{7}".into(),
+            "A\nB".into(),
+        ] {
+            let e = parse_person_name("givenName", &bad).unwrap_err();
+            assert!(e.0.contains("givenName"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn each_change_names_its_detail_type() {
+        let email = Email::parse("a@example.com").unwrap();
+        let team = Team::from_record("qe".into());
+        let onboarded = Change::Onboarded {
+            email: email.clone(),
+            team: team.clone(),
+            given_name: None,
+            family_name: None,
+        };
+        assert_eq!(onboarded.detail_type(), "Employee Onboarded");
+        assert_eq!(
+            Change::Transferred { email, team }.detail_type(),
+            "Employee Transferred"
+        );
+        assert_eq!(Change::Offboarded.detail_type(), "Employee Offboarded");
+    }
+
+    #[test]
+    fn a_work_item_is_accepted_only_from_gatehouse_itself() {
+        let item = |source: &str, detail_type: &str| {
+            let mut v: serde_json::Value = serde_json::from_slice(&envelope(
+                detail_type,
+                serde_json::json!({"employeeId": "E1"}),
+            ))
+            .unwrap();
+            v["source"] = source.into();
+            parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy())
+        };
+        assert!(matches!(item(GATEHOUSE_SOURCE, SYNC), Ok(Inbound::Sync(_))));
+        // A forged work item from anyone else, even the HR source, is refused.
+        assert!(item("com.evil.hr", SYNC).is_err());
+        assert!(item("com.example.hr", SYNC).is_err());
+        // Gatehouse's own source with an HR detail-type is not an HR event.
+        assert!(item(GATEHOUSE_SOURCE, OFFBOARDED).is_err());
+    }
+
+    #[test]
+    fn a_rejection_names_the_event_and_the_employee_once_known() {
+        let r = onboarding(serde_json::json!({
+            "employeeId": "E1", "email": "a@example.com", "team": "pirates"
+        }))
+        .unwrap_err();
+        assert_eq!(r.employee_id.unwrap().as_str(), "E1");
+        let r = parse_inbound(
+            &envelope(
+                OFFBOARDED,
+                serde_json::json!({"employeeId": "E1", "effectiveAt": "soon"}),
+            ),
+            &policy(),
+        )
+        .unwrap_err();
+        assert_eq!(r.employee_id.unwrap().as_str(), "E1");
+        assert!(r.event_id.is_some());
+    }
 }

@@ -287,4 +287,45 @@ mod tests {
         assert_eq!(Timestamp::from_unix_nanos(t.unix_nanos()), Some(t));
         assert!(Timestamp::parse_rfc3339("t", "yesterday").is_err());
     }
+
+    #[test]
+    fn local_parts_and_domains_are_exact() {
+        for bad in [
+            "@example.com",
+            ".ada@example.com",
+            "ada.@example.com",
+            "a..b@example.com",
+            "a b@example.com",
+            "a@example..com",
+            "a@.example.com",
+            "a@-example.com",
+            "a@example-.com",
+            "a@exa_mple.com",
+            "a@example",
+            "a@b@example.com",
+            &format!("a@{}.com", "x".repeat(64)),
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "a+b=c_d-e.f@example.com",
+            "a@ex-ample.co.uk",
+            &format!("a@{}.io", "x".repeat(49)),
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn identifiers_display_as_themselves() {
+        assert_eq!(EventId::parse("ev-1").unwrap().to_string(), "ev-1");
+        assert_eq!(EmployeeId::parse("E1").unwrap().to_string(), "E1");
+        assert_eq!(
+            AccountId::parse("123456789012").unwrap().to_string(),
+            "123456789012"
+        );
+        assert_eq!(Team::from_record("qe".into()).to_string(), "qe");
+        let t = Timestamp::parse_rfc3339("t", "2026-11-02T09:00:00Z").unwrap();
+        assert_eq!(t.to_string(), "2026-11-02T09:00:00Z");
+    }
 }

@@ -99,3 +99,53 @@ impl Outcome {
         .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_has_its_detail_type_and_a_camel_case_detail() {
+        let acct = AccountId::parse("123456789012").unwrap();
+        let who = EmployeeId::parse("E1").unwrap();
+        let granted = Outcome::Granted(Granted {
+            event_id: "ev".into(),
+            employee_id: who.clone(),
+            account_id: acct.clone(),
+            environment: "development".into(),
+            user_name: "a@example.com".into(),
+            groups: vec!["developers".into()],
+            initial_password_secret_arn: None,
+        });
+        assert_eq!(granted.detail_type(), "Access Granted");
+        assert_eq!(
+            granted.detail(),
+            serde_json::json!({
+                "eventId": "ev", "employeeId": "E1", "accountId": "123456789012",
+                "environment": "development", "userName": "a@example.com",
+                "groups": ["developers"]
+            })
+        );
+        let revoked = Outcome::Revoked(Revoked {
+            event_id: "ev".into(),
+            employee_id: who,
+            account_id: acct.clone(),
+            environment: None,
+            user_name: "a@example.com".into(),
+        });
+        assert_eq!(revoked.detail_type(), "Access Revoked");
+        assert_eq!(revoked.detail()["environment"], serde_json::Value::Null);
+        let rejected = Outcome::Rejected(Rejected::from(&Rejection::new("why")));
+        assert_eq!(rejected.detail_type(), "Request Rejected");
+        assert_eq!(rejected.detail(), serde_json::json!({"reason": "why"}));
+        let baselined = Outcome::Baselined(Baselined {
+            event_id: "ev".into(),
+            account_id: acct,
+            environment: "staging".into(),
+            created: vec![],
+            backfilled: 2,
+        });
+        assert_eq!(baselined.detail_type(), "Account Baselined");
+        assert_eq!(baselined.detail()["backfilled"], 2);
+    }
+}

@@ -136,4 +136,22 @@ mod tests {
             serde_json::json!({"eventId": "ev-2", "result": "rejected", "created": [], "backfilled": 0})
         );
     }
+
+    #[test]
+    fn changed_counts_granted_and_revoked_accounts() {
+        let mut r = EventReport::new("ev", None, EventResult::Applied);
+        for (account, result) in [
+            ("1", AccountResult::Granted),
+            ("2", AccountResult::Revoked),
+            ("3", AccountResult::Unchanged),
+            ("4", AccountResult::Conflict),
+        ] {
+            r.accounts.insert(account.into(), result);
+        }
+        assert_eq!(r.changed(), 2);
+        assert_eq!(
+            EventReport::new("ev", None, EventResult::Stale).changed(),
+            0
+        );
+    }
 }

@@ -398,4 +398,52 @@ mod tests {
         let m = merge(Some(&known), &again);
         assert!(!m.changed && !m.stale);
     }
+
+    #[test]
+    fn statuses_are_named_as_the_directory_stores_them() {
+        assert_eq!(Status::Active.as_str(), "active");
+        assert_eq!(Status::Offboarded.as_str(), "offboarded");
+    }
+
+    #[test]
+    fn a_leaver_dates_from_the_offboarding_anyone_else_from_the_newest_fact() {
+        let at = |s: &str| Timestamp::parse_rfc3339("t", s).unwrap().unix_nanos();
+        // Moved after leaving: still dated from the offboarding.
+        let leaver = fold([
+            &onboarded("2026-01-01T00:00:00Z", "ada@example.com", "engineering"),
+            &offboarded("2026-02-01T00:00:00Z"),
+            &transferred("2026-03-01T00:00:00Z", "ada@example.com", "qe"),
+        ]);
+        assert_eq!(leaver.effective_at(), at("2026-02-01T00:00:00Z"));
+        let moved = fold([
+            &onboarded("2026-01-01T00:00:00Z", "ada@example.com", "engineering"),
+            &transferred("2026-03-01T00:00:00Z", "ada@example.com", "qe"),
+        ]);
+        assert_eq!(moved.effective_at(), at("2026-03-01T00:00:00Z"));
+        let rehired = fold([
+            &transferred("2026-01-01T00:00:00Z", "ada@example.com", "qe"),
+            &offboarded("2026-02-01T00:00:00Z"),
+            &onboarded("2026-04-01T00:00:00Z", "ada@example.com", "qe"),
+        ]);
+        assert_eq!(rehired.effective_at(), at("2026-04-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_new_fact_is_never_stale_an_older_one_always_is() {
+        let first = onboarded("2026-01-01T00:00:00Z", "ada@example.com", "engineering");
+        let known = fold([&first]);
+        let moved = transferred("2026-03-01T00:00:00Z", "ada@example.com", "qe");
+        let m = merge(Some(&known), &moved);
+        assert!(m.changed && !m.stale);
+        let known = m.standing;
+        // An older move, with no offboarding to date it before: changes nothing, stale.
+        let older = merge(
+            Some(&known),
+            &transferred("2026-02-01T00:00:00Z", "ada@example.com", "platform"),
+        );
+        assert!(!older.changed && older.stale);
+        // The newest move again (a redelivery): not stale, converges again.
+        let again = merge(Some(&known), &moved);
+        assert!(!again.changed && !again.stale);
+    }
 }

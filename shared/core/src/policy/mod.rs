@@ -263,4 +263,22 @@ mod tests {
         assert!(p.is_people_group("operators"));
         assert!(!p.is_people_group("deployers"));
     }
+
+    #[test]
+    fn keys_left_out_take_their_defaults() {
+        let p = Policy::parse(MINIMAL).unwrap();
+        assert_eq!(p.hr_source, "com.example.hr");
+        assert_eq!(p.environment_tag, "environment");
+        assert_eq!(p.bootstrap_role, "OrganizationAccountAccessRole");
+        assert_eq!(p.provisioner_role, "GatehouseProvisioner");
+        assert!(p.service_accounts.is_empty());
+    }
+
+    #[test]
+    fn only_a_team_the_policy_defines_becomes_a_team() {
+        let p = Policy::parse(MINIMAL).unwrap();
+        assert_eq!(p.team("engineering").unwrap().as_str(), "engineering");
+        assert!(p.team("pirates").is_err());
+        assert!(p.team("Engineering").is_err());
+    }
 }

@@ -233,4 +233,86 @@ mod tests {
             "service_accounts.ci.groups[0]"
         );
     }
+
+    #[test]
+    fn the_hr_source_must_be_set_and_not_gatehouse() {
+        for source in ["", "gatehouse"] {
+            let text = format!("hr_source = \"{source}\"\n{MINIMAL}");
+            assert_eq!(
+                key_of(Policy::parse(&text).unwrap_err()),
+                "hr_source",
+                "{source:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_outside_their_rules_are_refused_naming_the_key() {
+        let cases = [
+            (
+                MINIMAL
+                    .replace("[environments.development]", "[environments.Development]")
+                    .replace("development = [", "Development = ["),
+                "environments.Development",
+            ),
+            (
+                MINIMAL.replace("[teams.engineering]", "[teams.Engineering]"),
+                "teams.Engineering",
+            ),
+            (
+                format!("environment_tag = \"aws:env\"\n{MINIMAL}"),
+                "environment_tag",
+            ),
+            (
+                format!("environment_tag = \"env\\n\"\n{MINIMAL}"),
+                "environment_tag",
+            ),
+            (
+                format!("environment_tag = \"{}\"\n{MINIMAL}", "e".repeat(129)),
+                "environment_tag",
+            ),
+            (
+                format!("provisioner_role = \"Gatehouse Provisioner\"\n{MINIMAL}"),
+                "provisioner_role",
+            ),
+            (
+                MINIMAL.replace("arn:aws:iam::aws:policy/PowerUserAccess", "PowerUserAccess"),
+                "groups.developers.managed_policies[0]",
+            ),
+            (
+                MINIMAL.replace(
+                    "arn:aws:iam::aws:policy/PowerUserAccess",
+                    "arn:aws:iam::12:policy/X",
+                ),
+                "groups.developers.managed_policies[0]",
+            ),
+            (
+                MINIMAL.replace(
+                    "arn:aws:iam::aws:policy/PowerUserAccess",
+                    "arn:aws:s3:::aws:policy/X",
+                ),
+                "groups.developers.managed_policies[0]",
+            ),
+            (
+                MINIMAL.replace(
+                    "arn:aws:iam::aws:policy/PowerUserAccess",
+                    "arn:aws:iam::aws:policy/",
+                ),
+                "groups.developers.managed_policies[0]",
+            ),
+            (
+                MINIMAL.replace("allow = [\"E1\"]", "allow = [\"E 1\"]"),
+                "environments.production.allow[0]",
+            ),
+        ];
+        for (text, key) in cases {
+            assert_eq!(key_of(Policy::parse(&text).unwrap_err()), key, "{text}");
+        }
+        // And the same rules accept what they should.
+        let ok = MINIMAL.replace(
+            "arn:aws:iam::aws:policy/PowerUserAccess",
+            "arn:aws-us-gov:iam::123456789012:policy/team/Custom",
+        );
+        assert!(Policy::parse(&format!("environment_tag = \"org:env/name\"\n{ok}")).is_ok());
+    }
 }
