@@ -383,14 +383,15 @@ async fn a_control_tower_creation_works_the_same_way() {
         assert_eq!(user.groups, BTreeSet::from(["stakeholders".to_owned()]));
         assert!(user.console);
     }
-    let people: Vec<String> = access::users(&iam, "/gatehouse/people/")
+    // ListUsers has no order to rely on.
+    let people: BTreeSet<String> = access::users(&iam, "/gatehouse/people/")
         .await
         .into_iter()
         .map(|u| u.name)
         .collect();
     assert_eq!(
         people,
-        ["pm@example.com", "sa@example.com"],
+        BTreeSet::from(["pm@example.com".to_owned(), "sa@example.com".to_owned()]),
         "exactly its people"
     );
     let bot = access::user(&iam, "svc-release-bot").await.unwrap();
