@@ -1,22 +1,12 @@
-//! An account's baseline, decided: the policy documents Gatehouse lays in every member account,
-//! the password policy it requires, the policies each managed group must carry, and the trust
-//! of the provisioner role. The shell's `iam::baseline` only reads what an account holds and
+//! An account's baseline, decided: the password policy Gatehouse requires and the policies each
+//! managed group must carry (the documents themselves are [`crate::documents`]). The shell's `iam::baseline` only reads what an account holds and
 //! writes the difference these functions name.
 
 use std::collections::BTreeSet;
 
-use crate::ids::AccountId;
-use crate::names::{MANAGED_PATH, MFA_POLICY};
+use crate::documents::Placement;
+use crate::names::MFA_POLICY;
 use crate::policy::Policy;
-
-/// The permissions boundary every managed user carries (`GatehouseUserBoundary`).
-pub const BOUNDARY_DOCUMENT: &str = include_str!("../../policies/user-boundary.json");
-/// The MFA-enforcing policy attached to people's groups (`GatehouseEnforceMfa`).
-pub const MFA_DOCUMENT: &str = include_str!("../../policies/enforce-mfa.json");
-/// The inline policy that seals a disabled user (`GatehouseDenyAll`).
-pub const DENY_ALL_DOCUMENT: &str = include_str!("../../policies/deny-all.json");
-/// The provisioner role's inline permissions.
-pub const PROVISIONER_DOCUMENT: &str = include_str!("../../policies/provisioner-permissions.json");
 
 /// The password policy laid in every account: long, mixed, rotated, not reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,37 +51,18 @@ impl PasswordPolicy {
     }
 }
 
-/// The ARN of the Gatehouse-managed policy `name` in `account`.
-pub fn managed_policy_arn(account: &AccountId, name: &str) -> String {
-    format!("arn:aws:iam::{account}:policy{MANAGED_PATH}{name}")
-}
-
-/// The policies the managed group `group` must carry in `account`: those the policy file names
-/// for it, plus the MFA-enforcing policy when the group is granted to people.
-pub fn group_policies(policy: &Policy, group: &str, account: &AccountId) -> BTreeSet<String> {
+/// The policies the managed group `group` must carry where it is laid: those the policy file
+/// names for it, plus the MFA-enforcing policy when the group is granted to people.
+pub fn group_policies(policy: &Policy, group: &str, at: Placement) -> BTreeSet<String> {
     let mut wanted: BTreeSet<String> = policy
         .groups
         .get(group)
         .map(|g| g.managed_policies.iter().cloned().collect())
         .unwrap_or_default();
     if policy.is_people_group(group) {
-        wanted.insert(managed_policy_arn(account, MFA_POLICY));
+        wanted.insert(at.policy_arn(MFA_POLICY));
     }
     wanted
-}
-
-/// The provisioner role's trust: only the functions' execution roles may assume it.
-pub fn provisioner_trust(trusted: &[String]) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "OnlyGatehouseFunctions",
-            "Effect": "Allow",
-            "Principal": { "AWS": trusted },
-            "Action": "sts:AssumeRole"
-        }]
-    })
-    .to_string()
 }
 
 #[cfg(test)]
@@ -166,45 +137,21 @@ mod tests {
     #[test]
     fn people_groups_carry_the_mfa_policy_and_service_groups_do_not() {
         let p = Policy::builtin().unwrap();
-        let acct = AccountId::parse("123456789012").unwrap();
+        let acct = crate::ids::AccountId::parse("123456789012").unwrap();
+        let at = Placement {
+            partition: "aws",
+            account: &acct,
+        };
         assert_eq!(
-            group_policies(&p, "operators", &acct),
+            group_policies(&p, "operators", at),
             BTreeSet::from([
                 "arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned(),
                 "arn:aws:iam::123456789012:policy/gatehouse/GatehouseEnforceMfa".to_owned(),
             ])
         );
         assert_eq!(
-            group_policies(&p, "deployers", &acct),
+            group_policies(&p, "deployers", at),
             BTreeSet::from(["arn:aws:iam::aws:policy/AWSCloudFormationFullAccess".to_owned()])
         );
-    }
-
-    #[test]
-    fn the_provisioner_trusts_exactly_the_functions() {
-        let roles = vec![
-            "arn:aws:iam::111122223333:role/a".to_owned(),
-            "arn:aws:iam::111122223333:role/b".to_owned(),
-        ];
-        let trust: serde_json::Value = serde_json::from_str(&provisioner_trust(&roles)).unwrap();
-        let statements = trust["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1);
-        assert_eq!(statements[0]["Effect"], "Allow");
-        assert_eq!(statements[0]["Action"], "sts:AssumeRole");
-        assert_eq!(statements[0]["Principal"]["AWS"], serde_json::json!(roles));
-    }
-
-    #[test]
-    fn shipped_documents_are_valid_json_policies() {
-        for doc in [
-            BOUNDARY_DOCUMENT,
-            MFA_DOCUMENT,
-            DENY_ALL_DOCUMENT,
-            PROVISIONER_DOCUMENT,
-        ] {
-            let v: serde_json::Value = serde_json::from_str(doc).unwrap();
-            assert_eq!(v["Version"], "2012-10-17");
-            assert!(!v["Statement"].as_array().unwrap().is_empty());
-        }
     }
 }

@@ -56,8 +56,25 @@ pub struct Envelope {
     #[serde(rename = "detail-type")]
     pub detail_type: String,
     pub source: String,
+    /// The account the event came from, as EventBridge sets it (a sender cannot choose it).
+    /// Absent from Gatehouse's own work items, which never pass through the bus.
+    #[serde(default)]
+    pub account: Option<String>,
     pub time: String,
     pub detail: serde_json::Value,
+}
+
+/// At most this many characters of a value a sender chose are echoed into a reason.
+const ECHO_CHARS: usize = 64;
+
+/// `value` as a reason may quote it: in backquotes, cut to a bounded length (and marked so) so
+/// that a sender cannot make outcomes and log lines as long as it likes.
+pub fn quoted(value: &str) -> String {
+    if value.chars().count() <= ECHO_CHARS {
+        return format!("`{value}`");
+    }
+    let cut: String = value.chars().take(ECHO_CHARS).collect();
+    format!("`{cut}`… ({} characters)", value.chars().count())
 }
 
 impl Envelope {
@@ -84,6 +101,16 @@ mod tests {
         let r = Envelope::parse(&big).unwrap_err();
         assert!(r.reason.contains("bytes"), "{}", r.reason);
         assert!(r.event_id.is_none());
+    }
+
+    #[test]
+    fn echoed_values_are_bounded() {
+        assert_eq!(quoted("com.example.hr"), "`com.example.hr`");
+        let long = "x".repeat(1000);
+        let q = quoted(&long);
+        assert!(q.len() < 100, "{q}");
+        assert!(q.ends_with("(1000 characters)"), "{q}");
+        assert_eq!(quoted(&"y".repeat(64)), format!("`{}`", "y".repeat(64)));
     }
 
     #[test]

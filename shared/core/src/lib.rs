@@ -29,8 +29,9 @@
 //! - [`plan`]: the planner, `plan(desired, found) -> actions` for one user in one account.
 //! - [`access`]: what the policy grants a person, which accounts an event visits, which user
 //!   names to seal.
-//! - [`baseline`]: the documents, password policy, group policies and role trust laid in
-//!   every member account.
+//! - [`documents`]: the IAM policy documents laid in member accounts, rendered from the
+//!   templates in `shared/policies/` (shared with the member-account StackSet);
+//! - [`baseline`]: the password policy and each group's policies.
 //! - [`outcome`], [`report`]: the outcome events and the functions' answers, as data.
 //! - [`work_item`]: `Employee Sync` requests and their deduplication ids.
 //! - [`batch`]: FIFO-safe handling of an SQS batch, with the per-message handler passed in.
@@ -39,6 +40,7 @@ pub mod access;
 pub mod account_event;
 pub mod baseline;
 pub mod batch;
+pub mod documents;
 pub mod envelope;
 pub mod hr_event;
 pub mod ids;

@@ -43,6 +43,12 @@ pub const STATUS_DISABLED: &str = "disabled";
 pub const TAG_ROLE: &str = "gatehouse:role";
 /// The value of [`TAG_ROLE`] on the provisioner role.
 pub const ROLE_PROVISIONER: &str = "provisioner";
+/// The provisioner role's path and name, as its ARN ends (`role/<this>`): it lives under
+/// `/gatehouse/` like everything else Gatehouse manages.
+pub fn provisioner_role_path(name: &str) -> String {
+    format!("gatehouse/{name}")
+}
+
 /// The name of the provisioner role's inline permissions policy.
 pub const PROVISIONER_POLICY: &str = "GatehouseProvisioner";
 

@@ -72,21 +72,35 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             deps.config.account_wait,
         )
         .await?;
-    let iam = AccountIam::new(client, account_id.clone());
+    let iam = AccountIam::new(client, account_id.clone(), deps.credentials.partition());
     let mut report = SetupReport::new(event.event_id.as_str(), SetupResult::Baselined);
     report.account_id = Some(account_id.to_string());
     report.environment = Some(environment.clone());
     let mut outcomes = Vec::new();
 
+    // With the member stack in charge, nothing is laid until it has reached the account.
+    if deps.config.member_stack {
+        iam.require_member_stack(policy).await?;
+    }
     if iam.ensure_password_policy().await? {
         report.created.push("password policy".into());
+    }
+    if !deps.config.member_stack && iam.ensure_boundary(policy).await? {
+        report
+            .created
+            .push(format!("policy {}", gatehouse_core::names::BOUNDARY_POLICY));
     }
     report
         .created
         .extend(iam.ensure_baseline(policy, &environment).await?);
-    if iam
-        .ensure_provisioner_role(&policy.provisioner_role, &deps.config.trusted_role_arns)
-        .await?
+    if !deps.config.member_stack
+        && iam
+            .ensure_provisioner_role(
+                policy,
+                &deps.config.trusted_role_arns,
+                &deps.accounts.organization().await?.id,
+            )
+            .await?
     {
         report
             .created

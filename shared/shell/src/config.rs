@@ -13,6 +13,7 @@ pub const MAX_CONCURRENCY: &str = "GATEHOUSE_MAX_CONCURRENCY";
 pub const ACCOUNT_CACHE_SECONDS: &str = "GATEHOUSE_ACCOUNT_CACHE_SECONDS";
 pub const TRUSTED_ROLE_ARNS: &str = "GATEHOUSE_TRUSTED_ROLE_ARNS";
 pub const ACCOUNT_WAIT_SECONDS: &str = "GATEHOUSE_ACCOUNT_WAIT_SECONDS";
+pub const MEMBER_STACK: &str = "GATEHOUSE_MEMBER_STACK";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -42,6 +43,9 @@ pub struct Config {
     /// How long `account-created` waits for a brand-new account's role to become assumable
     /// before it gives the event back for redelivery.
     pub account_wait: Duration,
+    /// The member-account StackSet lays the boundary and the provisioner role: `account-created`
+    /// then requires them instead of laying them (CloudFormation cannot adopt what it finds).
+    pub member_stack: bool,
 }
 
 impl Config {
@@ -112,6 +116,16 @@ impl Config {
             account_cache_ttl: Duration::from_secs(number(ACCOUNT_CACHE_SECONDS, 300, 0..=3600)?),
             trusted_role_arns,
             account_wait: Duration::from_secs(number(ACCOUNT_WAIT_SECONDS, 60, 0..=600)?),
+            member_stack: match get(MEMBER_STACK).as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: MEMBER_STACK,
+                        reason: format!("`{other}` is neither true nor false"),
+                    })
+                }
+            },
         })
     }
 
@@ -209,6 +223,23 @@ mod tests {
             missing.unwrap_err().to_string(),
             "GATEHOUSE_WORK_QUEUE_URL is not set"
         );
+    }
+
+    #[test]
+    fn the_member_stack_setting_is_true_or_false() {
+        let base = [(EVENT_BUS, "bus"), (DIRECTORY_TABLE, "t")];
+        let with = |v: &'static str| {
+            let mut pairs = base.to_vec();
+            pairs.push((MEMBER_STACK, v));
+            Config::from_lookup(lookup(&pairs))
+        };
+        assert!(with("true").unwrap().member_stack);
+        assert!(!with("false").unwrap().member_stack);
+        assert!(with("yes")
+            .unwrap_err()
+            .to_string()
+            .starts_with("GATEHOUSE_MEMBER_STACK is invalid"));
+        assert!(!Config::from_lookup(lookup(&base)).unwrap().member_stack);
     }
 
     #[test]

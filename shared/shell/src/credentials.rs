@@ -38,12 +38,21 @@ impl CredentialsBroker {
             sts: aws_sdk_sts::Client::new(base),
             base: base.clone(),
             function: function.to_owned(),
-            partition: "aws".to_owned(),
+            partition: gatehouse_core::documents::partition_of(
+                base.region().map(|r| r.as_ref()).unwrap_or("us-east-1"),
+            )
+            .to_owned(),
             slots: SyncMutex::new(HashMap::new()),
         }
     }
 
-    /// An IAM client acting as `role` in `account`. `event` names the event in the session
+    /// The partition the functions run in (from their region), which every ARN names.
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    /// An IAM client acting as `role` in `account`; `role` is the role's path and name as its
+    /// ARN ends (`gatehouse/GatehouseProvisioner`, `OrganizationAccountAccessRole`). `event` names the event in the session
     /// name of a fresh assumption; a cached one keeps the name of the event that made it.
     pub async fn iam(
         &self,

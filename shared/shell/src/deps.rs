@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use aws_config::SdkConfig;
 use gatehouse_core::ids::{AccountId, EventId};
+use gatehouse_core::names::provisioner_role_path;
 use tokio::sync::OnceCell;
 
 use crate::bus::OutcomePublisher;
@@ -65,9 +66,13 @@ impl Deps {
 
     /// IAM in `account` through the provisioner role.
     pub async fn iam(&self, account: &AccountId, event: &EventId) -> Result<AccountIam, Error> {
-        let role = &self.config.policy.provisioner_role;
-        let client = self.credentials.iam(account, role, event).await?;
-        Ok(AccountIam::new(client, account.clone()))
+        let role = provisioner_role_path(&self.config.policy.provisioner_role);
+        let client = self.credentials.iam(account, &role, event).await?;
+        Ok(AccountIam::new(
+            client,
+            account.clone(),
+            self.credentials.partition(),
+        ))
     }
 
     /// IAM in `account`, with the baseline of `environment` laid once per process: an account

@@ -80,6 +80,18 @@ pub enum Error {
         what: String,
         why: String,
     },
+    /// An account without the Gatehouse baseline the provisioner works within (the boundary):
+    /// neither `account-created` nor the member stack has been there.
+    #[error("account {account} has no Gatehouse baseline ({missing} is missing): deploy the member-account stack to it or replay its account-created event")]
+    NoBaseline {
+        account: String,
+        missing: &'static str,
+    },
+    /// Something another process lays (the member stack) has not reached an account yet.
+    #[error(
+        "account {account} has no {what} yet: the member-account stack has not been deployed to it"
+    )]
+    NotYet { account: String, what: String },
     /// A directory record that Gatehouse cannot read back.
     #[error("directory record of {employee} has no valid {field}")]
     CorruptRecord {
@@ -141,10 +153,13 @@ impl Error {
                     FailureKind::Fault
                 }
             }
-            Error::IncompleteAnswer { .. } | Error::Contention { .. } => FailureKind::Transient,
-            Error::Conflict { .. } | Error::CorruptRecord { .. } | Error::Request { .. } => {
-                FailureKind::Fault
+            Error::IncompleteAnswer { .. } | Error::Contention { .. } | Error::NotYet { .. } => {
+                FailureKind::Transient
             }
+            Error::Conflict { .. }
+            | Error::NoBaseline { .. }
+            | Error::CorruptRecord { .. }
+            | Error::Request { .. } => FailureKind::Fault,
             Error::FanOut { first, .. } => match first.kind() {
                 FailureKind::Rejected => FailureKind::Fault,
                 k => k,

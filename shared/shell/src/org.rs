@@ -21,6 +21,14 @@ use crate::error::{aws, Error};
 /// Organizations' API allows a handful of requests a second; this keeps tag reads well inside it.
 const TAG_READS_AT_ONCE: usize = 4;
 
+/// The organization Gatehouse works in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// `o-…`: what the provisioner role's trust requires of its callers (`aws:PrincipalOrgID`).
+    pub id: String,
+    pub management: Option<AccountId>,
+}
+
 /// An ACTIVE member account of the organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -35,8 +43,8 @@ pub struct AccountDirectory {
     tag_key: String,
     ttl: Duration,
     cache: Mutex<Option<(Instant, Arc<Vec<Account>>)>>,
-    /// The management account's id: it never changes.
-    management: tokio::sync::OnceCell<Option<AccountId>>,
+    /// The organization's id and management account: they never change.
+    organization: tokio::sync::OnceCell<Organization>,
 }
 
 impl AccountDirectory {
@@ -46,7 +54,7 @@ impl AccountDirectory {
             tag_key,
             ttl,
             cache: Mutex::new(None),
-            management: tokio::sync::OnceCell::new(),
+            organization: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -107,7 +115,7 @@ impl AccountDirectory {
 
     /// Lists the ACTIVE member accounts; the environments of `known` accounts are reused.
     async fn read(&self, known: &[Account]) -> Result<Vec<Account>, Error> {
-        let management = self.management().await?;
+        let management = self.organization().await?.management.as_ref();
         let pages = self
             .client
             .list_accounts()
@@ -147,9 +155,10 @@ impl AccountDirectory {
             .await
     }
 
-    async fn management(&self) -> Result<Option<&AccountId>, Error> {
-        let id = self
-            .management
+    /// The organization (read once per process): its id, which the provisioner role's trust
+    /// names, and its management account, which is never listed.
+    pub async fn organization(&self) -> Result<&Organization, Error> {
+        self.organization
             .get_or_try_init(|| async {
                 let out = self
                     .client
@@ -157,14 +166,18 @@ impl AccountDirectory {
                     .send()
                     .await
                     .map_err(|e| aws("organizations", "DescribeOrganization", None, e))?;
-                Ok::<_, Error>(
-                    out.organization()
-                        .and_then(|o| o.master_account_id())
+                let org = out.organization().ok_or(Error::IncompleteAnswer {
+                    operation: "DescribeOrganization",
+                    missing: "organization",
+                })?;
+                Ok::<_, Error>(Organization {
+                    id: org.id().unwrap_or_default().to_owned(),
+                    management: org
+                        .master_account_id()
                         .and_then(|id| AccountId::parse(id).ok()),
-                )
+                })
             })
-            .await?;
-        Ok(id.as_ref())
+            .await
     }
 
     async fn environment_tag(&self, id: &AccountId) -> Result<Option<String>, Error> {

@@ -81,8 +81,8 @@ pub enum Action {
     /// Console access with a fresh random password that must be reset at first sign-in.
     CreateLoginProfile,
     DeleteLoginProfile,
-    PutDenyAll,
-    DeleteDenyAll,
+    AttachDenyAll,
+    DetachDenyAll,
     Deactivate(Credential),
 }
 
@@ -94,7 +94,7 @@ impl Action {
             Action::CreateUser { .. }
                 | Action::AddToGroup(_)
                 | Action::CreateLoginProfile
-                | Action::DeleteDenyAll
+                | Action::DetachDenyAll
         )
     }
 }
@@ -203,7 +203,7 @@ fn enable(
     }
     // Old credentials stay inactive: a rehire gets a new password, not their old keys back.
     if state.deny_all {
-        actions.push(Action::DeleteDenyAll);
+        actions.push(Action::DetachDenyAll);
     }
     actions
 }
@@ -211,7 +211,7 @@ fn enable(
 fn disable(at: &Timestamp, by: &EventId, state: &UserState) -> Vec<Action> {
     let mut actions = Vec::new();
     if !state.deny_all {
-        actions.push(Action::PutDenyAll);
+        actions.push(Action::AttachDenyAll);
     }
     if state.login_profile {
         actions.push(Action::DeleteLoginProfile);

@@ -111,7 +111,7 @@ fn offboard_disables_every_credential_kind_and_keeps_the_user() {
         ..ours_active()
     };
     let actions = plan(&disabled(), &Found::Managed(user.clone())).unwrap();
-    assert_eq!(actions[0], Action::PutDenyAll, "access closes first");
+    assert_eq!(actions[0], Action::AttachDenyAll, "access closes first");
     assert!(actions.contains(&Action::DeleteLoginProfile));
     for c in &user.credentials {
         assert!(actions.contains(&Action::Deactivate(c.clone())), "{c:?}");
@@ -203,7 +203,7 @@ fn rehire_reopens_with_a_new_password_and_keeps_old_keys_inactive() {
             Action::Untag(vec![TAG_DISABLED_AT.into(), TAG_DISABLED_BY.into()]),
             Action::AddToGroup("developers".into()),
             Action::CreateLoginProfile,
-            Action::DeleteDenyAll,
+            Action::DetachDenyAll,
         ]
     );
 }
@@ -228,7 +228,7 @@ fn only_actions_that_open_access_count_as_grants() {
         },
         Action::AddToGroup("g".into()),
         Action::CreateLoginProfile,
-        Action::DeleteDenyAll,
+        Action::DetachDenyAll,
     ];
     assert!(opening.iter().all(Action::grants));
     let closing = [
@@ -236,7 +236,7 @@ fn only_actions_that_open_access_count_as_grants() {
         Action::Untag(vec![]),
         Action::RemoveFromGroup("g".into()),
         Action::DeleteLoginProfile,
-        Action::PutDenyAll,
+        Action::AttachDenyAll,
         Action::Deactivate(Credential::AccessKey("AKIA1".into())),
     ];
     assert!(!closing.iter().any(Action::grants));

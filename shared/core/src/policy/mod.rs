@@ -35,6 +35,9 @@ pub enum PolicyError {
 pub struct Policy {
     #[serde(default = "default_hr_source")]
     pub hr_source: String,
+    /// The AWS accounts allowed to send HR events (the envelope's `account`).
+    #[serde(default)]
+    pub hr_accounts: Vec<String>,
     #[serde(default = "default_environment_tag")]
     pub environment_tag: String,
     #[serde(default = "default_bootstrap_role")]
@@ -128,6 +131,11 @@ impl Policy {
         Policy::parse(&text)
     }
 
+    /// Whether `account` may send HR events.
+    pub fn is_hr_account(&self, account: &str) -> bool {
+        self.hr_accounts.iter().any(|a| a == account)
+    }
+
     /// The team named `name`, if the policy defines it: the only way input becomes a [`Team`].
     pub fn team(&self, name: &str) -> Result<Team, Invalid> {
         match self.teams.get_key_value(name) {
@@ -201,6 +209,7 @@ mod tests {
     use super::*;
 
     pub(super) const MINIMAL: &str = r#"
+        hr_accounts = ["111122223333"]
         [environments.development]
         [environments.production]
         restricted = true

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{Policy, PolicyError};
-use crate::ids::EmployeeId;
+use crate::ids::{AccountId, EmployeeId};
 use crate::names::GATEHOUSE_SOURCE;
 
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> PolicyError {
@@ -28,6 +28,15 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
             "hr_source",
             "must be a non-empty source other than `gatehouse`",
         ));
+    }
+    if policy.hr_accounts.is_empty() {
+        return Err(invalid(
+            "hr_accounts",
+            "must list the AWS accounts allowed to send HR events",
+        ));
+    }
+    for (i, account) in policy.hr_accounts.iter().enumerate() {
+        AccountId::parse(account).map_err(|r| invalid(format!("hr_accounts[{i}]"), r.0))?;
     }
     if !is_valid_tag_key(&policy.environment_tag) {
         return Err(invalid("environment_tag", "must be a valid tag key"));
@@ -232,6 +241,19 @@ mod tests {
             key_of(Policy::parse(&text).unwrap_err()),
             "service_accounts.ci.groups[0]"
         );
+    }
+
+    #[test]
+    fn hr_accounts_are_required_and_twelve_digits() {
+        let without = MINIMAL.replace("hr_accounts = [\"111122223333\"]", "");
+        assert_eq!(key_of(Policy::parse(&without).unwrap_err()), "hr_accounts");
+        let empty = MINIMAL.replace("[\"111122223333\"]", "[]");
+        assert_eq!(key_of(Policy::parse(&empty).unwrap_err()), "hr_accounts");
+        let bad = MINIMAL.replace("[\"111122223333\"]", "[\"111122223333\", \"1111\"]");
+        assert_eq!(key_of(Policy::parse(&bad).unwrap_err()), "hr_accounts[1]");
+        let p = Policy::parse(MINIMAL).unwrap();
+        assert!(p.is_hr_account("111122223333"));
+        assert!(!p.is_hr_account("444455556666"));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! done, so a redelivered event applies the same plan harmlessly.
 
 use aws_sdk_iam::types::StatusType;
-use gatehouse_core::baseline::DENY_ALL_DOCUMENT;
 use gatehouse_core::names::DENY_ALL_POLICY;
 use gatehouse_core::plan::{Action, Credential};
 
@@ -65,23 +64,22 @@ impl AccountIam {
                 let r = c.delete_login_profile().user_name(name).send().await;
                 self.tolerate("DeleteLoginProfile", r, &["NoSuchEntity"])?;
             }
-            Action::PutDenyAll => {
-                c.put_user_policy()
+            Action::AttachDenyAll => {
+                c.attach_user_policy()
                     .user_name(name)
-                    .policy_name(DENY_ALL_POLICY)
-                    .policy_document(DENY_ALL_DOCUMENT)
+                    .policy_arn(self.policy_arn(DENY_ALL_POLICY))
                     .send()
                     .await
-                    .map_err(|e| self.err("PutUserPolicy", e))?;
+                    .map_err(|e| self.err("AttachUserPolicy", e))?;
             }
-            Action::DeleteDenyAll => {
+            Action::DetachDenyAll => {
                 let r = c
-                    .delete_user_policy()
+                    .detach_user_policy()
                     .user_name(name)
-                    .policy_name(DENY_ALL_POLICY)
+                    .policy_arn(self.policy_arn(DENY_ALL_POLICY))
                     .send()
                     .await;
-                self.tolerate("DeleteUserPolicy", r, &["NoSuchEntity"])?;
+                self.tolerate("DetachUserPolicy", r, &["NoSuchEntity"])?;
             }
             Action::Deactivate(credential) => self.deactivate(name, credential).await?,
         }

@@ -1,18 +1,17 @@
-//! An account's baseline, laid through the bootstrap role by `account-created` (and checked by
-//! `people-events` on first use): the boundary and MFA policies, the environment's groups with
-//! their policies, the password policy, the provisioner role, and the environment's service
-//! accounts. What each must be is decided in [`gatehouse_core::baseline`]; this file reads what
-//! the account holds and writes the difference.
+//! An account's baseline, laid through the bootstrap role by `account-created` (and, but for the
+//! boundary and the role, checked by `people-events` on first use): the password policy, the
+//! boundary, the MFA and deny-all policies, the environment's groups with their policies, the
+//! provisioner role, and the environment's service accounts. What each must be is decided in
+//! [`gatehouse_core::baseline`] and [`gatehouse_core::documents`]; this file reads what the
+//! account holds and writes the difference.
 
 use std::collections::BTreeSet;
 
-use gatehouse_core::baseline::{
-    group_policies, provisioner_trust, CurrentPasswordPolicy, BOUNDARY_DOCUMENT, MFA_DOCUMENT,
-    PASSWORD_POLICY, PROVISIONER_DOCUMENT,
-};
+use gatehouse_core::baseline::{group_policies, CurrentPasswordPolicy, PASSWORD_POLICY};
+use gatehouse_core::documents;
 use gatehouse_core::names::{
-    service_user_name, BOUNDARY_POLICY, MANAGED_PATH, MFA_POLICY, PROVISIONER_POLICY,
-    ROLE_PROVISIONER, SERVICE_PATH, STATUS_ACTIVE, TAG_ROLE, TAG_SERVICE_ACCOUNT, TAG_STATUS,
+    service_user_name, BOUNDARY_POLICY, MANAGED_PATH, PROVISIONER_POLICY, ROLE_PROVISIONER,
+    SERVICE_PATH, STATUS_ACTIVE, TAG_ROLE, TAG_SERVICE_ACCOUNT, TAG_STATUS,
 };
 use gatehouse_core::plan::Action;
 use gatehouse_core::policy::Policy;
@@ -33,38 +32,112 @@ pub enum ServiceAccount {
 }
 
 impl AccountIam {
-    /// Lays what managed users rely on, idempotently: the boundary and MFA policies, and the
-    /// groups of `environment` with their policies. A group name already taken outside
-    /// `/gatehouse/` is a fault for a person to resolve; Gatehouse does not adopt it.
-    /// Returns what it had to create, for the `Account Baselined` outcome.
+    /// Lays the permissions boundary, idempotently. Only through the bootstrap role
+    /// (`account-created`): the provisioner may not write the ceiling it works under. `true`:
+    /// it was created.
+    pub async fn ensure_boundary(&self, policy: &Policy) -> Result<bool, Error> {
+        self.create_policy(
+            BOUNDARY_POLICY,
+            &documents::boundary(policy, self.placement()),
+        )
+        .await
+    }
+
+    /// Checks that the member stack laid the boundary and a provisioner role Gatehouse may use
+    /// (tagged, under `/gatehouse/`), without changing either: for organizations where the
+    /// StackSet, not `account-created`, lays them.
+    pub async fn require_member_stack(&self, policy: &Policy) -> Result<(), Error> {
+        let boundary = self
+            .client
+            .get_policy()
+            .policy_arn(self.policy_arn(BOUNDARY_POLICY))
+            .send()
+            .await;
+        if self
+            .tolerate("GetPolicy", boundary, &["NoSuchEntity"])?
+            .is_none()
+        {
+            return Err(Error::NotYet {
+                account: self.account.to_string(),
+                what: format!("policy {BOUNDARY_POLICY}"),
+            });
+        }
+        let name = &policy.provisioner_role;
+        let role = self.client.get_role().role_name(name).send().await;
+        let Some(role) = self
+            .tolerate("GetRole", role, &["NoSuchEntity"])?
+            .and_then(|r| r.role)
+        else {
+            return Err(Error::NotYet {
+                account: self.account.to_string(),
+                what: format!("role {name}"),
+            });
+        };
+        self.check_provisioner_role(name, &role)
+    }
+
+    /// A provisioner role is Gatehouse's to use only if Gatehouse made it: tagged, under
+    /// `/gatehouse/`.
+    fn check_provisioner_role(
+        &self,
+        name: &str,
+        role: &aws_sdk_iam::types::Role,
+    ) -> Result<(), Error> {
+        let ours = role
+            .tags()
+            .iter()
+            .any(|t| t.key() == TAG_ROLE && t.value() == ROLE_PROVISIONER);
+        if !ours {
+            return Err(Error::Conflict {
+                account: self.account.to_string(),
+                what: format!("role {name}"),
+                why: format!("Gatehouse did not make it: no {TAG_ROLE} tag"),
+            });
+        }
+        if role.path() != MANAGED_PATH {
+            return Err(Error::Conflict {
+                account: self.account.to_string(),
+                what: format!("role {name}"),
+                why: format!("it is at path {}, not {MANAGED_PATH}", role.path()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Lays what managed users rely on, idempotently, through either role: the managed policies
+    /// the provisioner may create (MFA, deny-all) and the groups of `environment` with their
+    /// policies. The boundary must already be there (laid by `account-created` or the member
+    /// stack); an account without it has no Gatehouse baseline and is a fault. A group name
+    /// already taken outside `/gatehouse/` is a fault for a person to resolve; Gatehouse does not
+    /// adopt it. Returns what it had to create, for the `Account Baselined` outcome.
     pub async fn ensure_baseline(
         &self,
         policy: &Policy,
         environment: &str,
     ) -> Result<Vec<String>, Error> {
         let mut made = Vec::new();
-        for (name, document) in [
-            (BOUNDARY_POLICY, BOUNDARY_DOCUMENT),
-            (MFA_POLICY, MFA_DOCUMENT),
-        ] {
-            let created = self
-                .client
-                .create_policy()
-                .policy_name(name)
-                .path(MANAGED_PATH)
-                .policy_document(document)
-                .description("Managed by Gatehouse")
-                .send()
-                .await;
-            if self
-                .tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?
-                .is_some()
-            {
+        let boundary = self
+            .client
+            .get_policy()
+            .policy_arn(self.policy_arn(BOUNDARY_POLICY))
+            .send()
+            .await;
+        if self
+            .tolerate("GetPolicy", boundary, &["NoSuchEntity"])?
+            .is_none()
+        {
+            return Err(Error::NoBaseline {
+                account: self.account.to_string(),
+                missing: BOUNDARY_POLICY,
+            });
+        }
+        for (name, document) in documents::provisioner_policies(self.placement()) {
+            if self.create_policy(name, &document).await? {
                 made.push(format!("policy {name}"));
             }
         }
         for group in policy.groups_in(environment) {
-            let wanted = group_policies(policy, &group, &self.account);
+            let wanted = group_policies(policy, &group, self.placement());
             let created = self
                 .client
                 .create_group()
@@ -90,6 +163,22 @@ impl AccountIam {
             }
         }
         Ok(made)
+    }
+
+    /// Creates the managed policy `name` under `/gatehouse/` unless it exists. `true`: created.
+    async fn create_policy(&self, name: &str, document: &str) -> Result<bool, Error> {
+        let created = self
+            .client
+            .create_policy()
+            .policy_name(name)
+            .path(MANAGED_PATH)
+            .policy_document(document)
+            .description("Managed by Gatehouse")
+            .send()
+            .await;
+        Ok(self
+            .tolerate("CreatePolicy", created, &["EntityAlreadyExists"])?
+            .is_some())
     }
 
     /// Sets the account's password policy to [`PASSWORD_POLICY`] unless it already is.
@@ -131,20 +220,23 @@ impl AccountIam {
         Ok(true)
     }
 
-    /// Creates the role the other functions assume, or brings an existing one's trust and
-    /// permissions back to what they must be. `true`: it was created. A role of that name that
-    /// Gatehouse did not make (it lacks the [`TAG_ROLE`] tag) is a fault for a person to
-    /// resolve: it is never rewritten.
+    /// Creates the role the other functions assume, under `/gatehouse/`, or brings an existing
+    /// one's trust and permissions back to what they must be. `true`: it was created. A role of
+    /// that name that Gatehouse did not make (it lacks the [`TAG_ROLE`] tag), or one at another
+    /// path, is a fault for a person to resolve: it is never rewritten.
     pub async fn ensure_provisioner_role(
         &self,
-        name: &str,
+        policy: &Policy,
         trusted: &[String],
+        organization: &str,
     ) -> Result<bool, Error> {
-        let trust = provisioner_trust(trusted);
+        let name = &policy.provisioner_role;
+        let trust = documents::provisioner_trust(trusted, organization);
         let created = self
             .client
             .create_role()
             .role_name(name)
+            .path(MANAGED_PATH)
             .assume_role_policy_document(&trust)
             .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
             .max_session_duration(3600)
@@ -162,18 +254,11 @@ impl AccountIam {
                 .send()
                 .await
                 .map_err(|e| self.err("GetRole", e))?;
-            let ours = existing.role().is_some_and(|r| {
-                r.tags()
-                    .iter()
-                    .any(|t| t.key() == TAG_ROLE && t.value() == ROLE_PROVISIONER)
-            });
-            if !ours {
-                return Err(Error::Conflict {
-                    account: self.account.to_string(),
-                    what: format!("role {name}"),
-                    why: format!("Gatehouse did not make it: no {TAG_ROLE} tag"),
-                });
-            }
+            let role = existing.role().ok_or(Error::IncompleteAnswer {
+                operation: "GetRole",
+                missing: "role",
+            })?;
+            self.check_provisioner_role(name, role)?;
             self.client
                 .update_assume_role_policy()
                 .role_name(name)
@@ -186,7 +271,7 @@ impl AccountIam {
             .put_role_policy()
             .role_name(name)
             .policy_name(PROVISIONER_POLICY)
-            .policy_document(PROVISIONER_DOCUMENT)
+            .policy_document(documents::provisioner_permissions(policy, self.placement()))
             .send()
             .await
             .map_err(|e| self.err("PutRolePolicy", e))?;

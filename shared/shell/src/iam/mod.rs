@@ -17,7 +17,7 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_iam::types::Tag;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use gatehouse_core::baseline::managed_policy_arn;
+use gatehouse_core::documents::Placement;
 use gatehouse_core::ids::AccountId;
 
 use crate::error::{aws, Error};
@@ -29,19 +29,32 @@ pub use user::Depth;
 pub struct AccountIam {
     client: aws_sdk_iam::Client,
     account: AccountId,
+    partition: String,
 }
 
 impl AccountIam {
-    pub fn new(client: aws_sdk_iam::Client, account: AccountId) -> Self {
-        AccountIam { client, account }
+    pub fn new(client: aws_sdk_iam::Client, account: AccountId, partition: &str) -> Self {
+        AccountIam {
+            client,
+            account,
+            partition: partition.to_owned(),
+        }
     }
 
     pub fn account(&self) -> &AccountId {
         &self.account
     }
 
+    /// Where documents laid through this client are placed.
+    pub fn placement(&self) -> Placement<'_> {
+        Placement {
+            partition: &self.partition,
+            account: &self.account,
+        }
+    }
+
     fn policy_arn(&self, name: &str) -> String {
-        managed_policy_arn(&self.account, name)
+        self.placement().policy_arn(name)
     }
 
     fn err<E>(&self, op: &'static str, e: SdkError<E, HttpResponse>) -> Error

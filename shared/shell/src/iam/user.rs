@@ -104,16 +104,20 @@ impl AccountIam {
     }
 
     async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
-        let got = self
+        let deny_all = self.policy_arn(DENY_ALL_POLICY);
+        let attached: Vec<_> = self
             .client
-            .get_user_policy()
+            .list_attached_user_policies()
             .user_name(name)
-            .policy_name(DENY_ALL_POLICY)
+            .into_paginator()
+            .items()
             .send()
-            .await;
-        Ok(self
-            .tolerate("GetUserPolicy", got, &["NoSuchEntity"])?
-            .is_some())
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListAttachedUserPolicies", e))?;
+        Ok(attached
+            .iter()
+            .any(|p| p.policy_arn() == Some(deny_all.as_str())))
     }
 
     async fn active_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
