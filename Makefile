@@ -14,8 +14,16 @@ export GATEHOUSE_TARGET_DIR := $(TARGET_DIR)
 # Tools the Makefile installs from crates.io into the project (pinned), never by hand.
 TOOLS := .tools
 CARGO_MUTANTS_VERSION := 27.1.0
+# Tools for the deployment (infra/), pinned, each in its own venv under .tools/: the template
+# linters (checkov pins an older boto3 than the emulator's) and the Lambda build.
+LINT_VENV := $(TOOLS)/lint-venv
+BUILD_VENV := $(TOOLS)/build-venv
+LAMBDA_TARGET := aarch64-unknown-linux-gnu
+LAMBDA_DIR := $(TARGET_DIR)/lambda
+FUNCTIONS := people-events account-created
 
 .PHONY: help run test unit lint fmt venv clean mutants bench-fanout bench-coldstart bench-backfill
+.PHONY: build lint-infra test-infra
 
 help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
@@ -23,6 +31,8 @@ help:
 	@echo "make unit   - unit tests of the pure core only (no emulator)"
 	@echo "make lint   - layering of the shared crates, rustfmt, clippy with warnings as errors"
 	@echo "make mutants - mutation testing of the pure core (long: see docs/testing.md)"
+	@echo "make build  - the release functions for Lambda (arm64 zips, cargo-lambda); prints their sizes"
+	@echo "             (make lint also lints infra/; make test also deploys it in the emulator)"
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -40,6 +50,10 @@ test: venv
 	$(PY) -m unittest discover -s schema -t schema -p 'test_*.py'
 	cargo build --locked --workspace --all-targets
 	$(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked --workspace
+	# Again, with IAM authorization enforced: each world gets an emulator of its own that checks
+	# every call of the functions against their execution roles (infra/template.yaml) and, in
+	# member accounts, the provisioner role (infra/member-account.yaml).
+	GATEHOUSE_TEST_AUTHORIZATION=enforced $(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked -p gatehouse-tests
 
 # The pure core only: no emulator, and no AWS SDK to compile.
 unit:
@@ -79,3 +93,43 @@ bench-coldstart: venv
 bench-backfill: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-backfill
 	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-backfill 1000
+
+# Deployment (infra/). `make lint` and `make test` take these in as prerequisites.
+lint: lint-infra
+test: test-infra
+
+$(LINT_VENV)/.installed: requirements-lint.txt
+	python3 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-lint.txt
+	touch $@
+
+$(BUILD_VENV)/.installed: requirements-build.txt
+	python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+# Both templates through cfn-lint and checkov (offline: no download, no update check; every
+# skip is justified in the resource's Metadata), then the member stack's policy documents
+# against shared/policies/ and the SAM expansion of the functions stack (static, no emulator).
+lint-infra: venv $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/cfn-lint infra/template.yaml infra/member-account.yaml
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(LINT_VENV)/bin/checkov --quiet --compact --skip-download \
+		--framework cloudformation -f infra/template.yaml -f infra/member-account.yaml
+	$(PY) -m unittest discover -s infra/tests -t infra/tests -p 'test_documents.py'
+
+# Both stacks deployed into the emulator and read back (infra/tests/test_*_stack.py).
+test-infra: venv
+	$(WITH_EMULATOR) $(PY) -m unittest discover -s infra/tests -t infra/tests -p 'test_*_stack.py'
+
+# The release functions, cross-compiled for Lambda's arm64 by cargo-lambda with zig (both from
+# requirements-build.txt). cargo-lambda's cargo-zigbuild runs `python -m ziglang` with the python
+# CARGO_ZIGBUILD_PYTHON_PATH names: the build venv's, which has ziglang. Zips under
+# $(LAMBDA_DIR)/<function>/bootstrap.zip, as `sam build` would make them.
+build: $(BUILD_VENV)/.installed
+	rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
+	CARGO_ZIGBUILD_PYTHON_PATH="$(CURDIR)/$(BUILD_VENV)/bin/python" $(BUILD_VENV)/bin/cargo-lambda lambda build \
+		--release --locked --target $(LAMBDA_TARGET) --output-format zip --lambda-dir $(LAMBDA_DIR) \
+		$(addprefix --package ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do \
+		echo "$$f: $$(stat -c %s $(LAMBDA_DIR)/$$f/bootstrap.zip) bytes ($(LAMBDA_DIR)/$$f/bootstrap.zip)"; \
+	done

@@ -1,0 +1,185 @@
+"""The member-account template's policy documents are shared/policies/*.json, statement for
+statement, and the templates' defaults are policy.toml's. Static: no emulator, no AWS (run by
+`make lint`; `test_member_stack.py` deploys the same template into the emulator)."""
+import datetime
+import json
+import re
+import unittest
+
+import cfn
+
+
+class MemberAccountDocuments(unittest.TestCase):
+    def setUp(self):
+        self.template = cfn.load_template("member-account.yaml")
+
+    def check(self, account, partition, parameters):
+        values = cfn.member_values(account, partition, parameters)
+        for logical_id, prop, filename in cfn.MEMBER_DOCUMENTS:
+            with self.subTest(resource=logical_id, file=filename, partition=partition):
+                written = self.template["Resources"][logical_id]["Properties"][prop]
+                self.assertEqual(
+                    cfn.resolve(written, values), cfn.render_policy_file(filename, values)
+                )
+
+    def test_documents_are_the_shared_policy_files(self):
+        self.check("123456789012", "aws", cfn.example_parameters())
+
+    def test_other_values_are_substituted_too(self):
+        # Another partition, other role names, one trusted role, one group policy: a value
+        # written literally in the template instead of substituted would show here.
+        self.check(
+            "999988887777",
+            "aws-us-gov",
+            {
+                "TrustedRoleArns": ["arn:aws-us-gov:iam::111122223333:role/gatehouse/x"],
+                "OrganizationId": "o-zzzzzzzzzz",
+                "ProvisionerRoleName": "OtherProvisioner",
+                "BootstrapRoleName": "AWSControlTowerExecution",
+                "GroupPolicyArns": ["arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"],
+            },
+        )
+
+    def test_every_shared_document_with_placeholders_is_laid_or_rendered_by_the_functions(self):
+        laid = {f for _, _, f in cfn.MEMBER_DOCUMENTS}
+        # enforce-mfa and deny-all are created by the functions (the provisioner may create
+        # exactly those two); every other file must be in the member stack.
+        shipped = {p.name for p in cfn.POLICIES.glob("*.json")}
+        self.assertEqual(shipped - laid, {"enforce-mfa.json", "deny-all.json"})
+
+    def test_role_defaults_are_the_policy_files(self):
+        policy = cfn.policy_file()
+        params = self.template["Parameters"]
+        self.assertEqual(params["ProvisionerRoleName"]["Default"], policy["provisioner_role"])
+        self.assertEqual(params["BootstrapRoleName"]["Default"], policy["bootstrap_role"])
+        for name in ("TrustedRoleArns", "GroupPolicyArns"):
+            # The emulator does not split a CommaDelimitedList default: none is given.
+            self.assertNotIn("Default", params[name], name)
+
+
+class FunctionsTemplate(unittest.TestCase):
+    # The settings each function reads (docs/design.md, Configuration), and only those.
+    ENVIRONMENT = {
+        "PeopleEventsFunction": {
+            "GATEHOUSE_DIRECTORY_TABLE",
+            "GATEHOUSE_EVENT_BUS",
+            "GATEHOUSE_MAX_CONCURRENCY",
+            "GATEHOUSE_ACCOUNT_CACHE_SECONDS",
+        },
+        "AccountCreatedFunction": {
+            "GATEHOUSE_DIRECTORY_TABLE",
+            "GATEHOUSE_EVENT_BUS",
+            "GATEHOUSE_WORK_QUEUE_URL",
+            "GATEHOUSE_TRUSTED_ROLE_ARNS",
+            "GATEHOUSE_ACCOUNT_CACHE_SECONDS",
+            "GATEHOUSE_ACCOUNT_WAIT_SECONDS",
+            "GATEHOUSE_MEMBER_STACK",
+        },
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        cls.template = cfn.load_template("template.yaml")
+        cls.policy = cfn.policy_file()
+        cls.expanded = cfn.expand_sam(cls.template, "s3://bucket/key.zip")["Resources"]
+
+    def test_defaults_are_the_policy_files(self):
+        params = self.template["Parameters"]
+        self.assertEqual(params["HrSource"]["Default"], self.policy["hr_source"])
+        self.assertEqual(params["ProvisionerRoleName"]["Default"], self.policy["provisioner_role"])
+        self.assertEqual(params["BootstrapRoleName"]["Default"], self.policy["bootstrap_role"])
+
+    def test_role_names_are_the_ones_the_member_stack_is_told(self):
+        for logical_id, name in [
+            ("PeopleEventsRole", "gatehouse-people-events"),
+            ("AccountCreatedRole", "gatehouse-account-created"),
+        ]:
+            props = self.template["Resources"][logical_id]["Properties"]
+            self.assertEqual((props["RoleName"], props["Path"]), (name, "/gatehouse/"))
+
+    def test_functions_as_sam_expands_them(self):
+        for logical_id, variables in self.ENVIRONMENT.items():
+            with self.subTest(function=logical_id):
+                props = self.expanded[logical_id]["Properties"]
+                self.assertEqual(props["Runtime"], "provided.al2023")
+                self.assertEqual(props["Architectures"], ["arm64"])
+                self.assertEqual(props["Handler"], "bootstrap")
+                self.assertEqual(props["LoggingConfig"]["LogFormat"], "JSON")
+                self.assertEqual(set(props["Environment"]["Variables"]), variables)
+                role = logical_id.replace("Function", "Role")
+                self.assertEqual(props["Role"], {"Fn::GetAtt": [role, "Arn"]})
+                meta = self.template["Resources"][logical_id]["Metadata"]
+                self.assertEqual(meta["BuildMethod"], "rust-cargolambda")
+
+    def test_sam_adds_no_role_of_its_own(self):
+        roles = sorted(k for k, r in self.expanded.items() if r["Type"] == "AWS::IAM::Role")
+        self.assertEqual(roles, ["AccountCreatedRole", "PeopleEventsRole"])
+
+    def test_the_work_queue_feeds_people_events_in_batches_with_partial_failures(self):
+        mappings = [
+            r["Properties"] for r in self.expanded.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        ]
+        self.assertEqual(len(mappings), 1)
+        (esm,) = mappings
+        self.assertEqual(esm["EventSourceArn"], {"Fn::GetAtt": ["WorkQueue", "Arn"]})
+        self.assertEqual(esm["FunctionName"], {"Ref": "PeopleEventsFunction"})
+        self.assertEqual(esm["BatchSize"], 10)
+        self.assertEqual(esm["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(esm["ScalingConfig"], {"MaximumConcurrency": {"Ref": "QueueMaxConcurrency"}})
+
+    def test_visibility_timeout_is_at_least_six_function_timeouts(self):
+        timeout = self.expanded["PeopleEventsFunction"]["Properties"]["Timeout"]
+        queue = self.template["Resources"]["WorkQueue"]["Properties"]
+        self.assertGreaterEqual(queue["VisibilityTimeout"], 6 * timeout)
+        self.assertIs(queue["ContentBasedDeduplication"], False)
+        wait = self.template["Parameters"]["AccountWaitSeconds"]["MaxValue"]
+        self.assertLess(wait, self.expanded["AccountCreatedFunction"]["Properties"]["Timeout"])
+
+    def test_no_wildcard_action_and_no_unconditioned_write_on_every_resource(self):
+        roles = [r for r in self.template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+        self.assertEqual(len(roles), 2)
+        for role in roles:
+            for policy in role["Properties"]["Policies"]:
+                for st in policy["PolicyDocument"]["Statement"]:
+                    actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                    with self.subTest(role=role["Properties"]["RoleName"], sid=st.get("Sid")):
+                        self.assertEqual(st["Effect"], "Allow")
+                        self.assertFalse([a for a in actions if "*" in a], actions)
+                        if st.get("Resource") == "*" and "Condition" not in st:
+                            reads = ("List", "Describe", "Get")
+                            writes = [a for a in actions if not a.split(":")[1].startswith(reads)]
+                            self.assertEqual(writes, [], "a write on Resource * needs a Condition")
+
+
+class ExistingAccountEvent(unittest.TestCase):
+    """infra/account_event.py makes the event account-created takes for an existing account: the
+    same shape as the fixture the functions are tested with, with fresh ids."""
+
+    def test_it_has_the_shape_of_the_fixture(self):
+        import account_event
+
+        def shape(v):
+            if isinstance(v, dict):
+                return {k: shape(x) for k, x in v.items()}
+            return type(v).__name__
+
+        with open(cfn.ROOT / "fixtures" / "create-account-result-succeeded.json", encoding="utf-8") as f:
+            fixture = json.load(f)
+        made = account_event.event("444455556666", "111122223333")
+        self.assertEqual(shape(made), shape(fixture))
+        status = made["detail"]["serviceEventDetails"]["createAccountStatus"]
+        self.assertEqual((status["state"], status["accountId"]), ("SUCCEEDED", "444455556666"))
+        cloudtrail_time = re.compile(r"[A-Z][a-z]{2} [0-9]{1,2}, [0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AP]M")
+        fixed = datetime.datetime(2026, 11, 16, 21, 20, 53, tzinfo=datetime.timezone.utc)
+        self.assertEqual(
+            account_event.event("444455556666", "111122223333", now=fixed)["detail"]["serviceEventDetails"][
+                "createAccountStatus"
+            ]["completedTimestamp"],
+            "Nov 16, 2026 9:20:53 PM",
+        )
+        self.assertRegex(status["requestedTimestamp"], cloudtrail_time)
+        self.assertNotEqual(made["id"], account_event.event("444455556666", "111122223333")["id"])
+
+
+if __name__ == "__main__":
+    unittest.main()
