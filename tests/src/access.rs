@@ -22,6 +22,8 @@ pub struct UserView {
     pub console: bool,
     /// Inline policy name -> its document, parsed (IAM returns it URL-encoded).
     pub inline_policies: BTreeMap<String, serde_json::Value>,
+    /// The names of the managed policies attached to the user.
+    pub attached_policies: BTreeSet<String>,
     /// Credential id -> status (`Active` / `Inactive`), per kind.
     pub access_keys: BTreeMap<String, String>,
     pub ssh_keys: BTreeMap<String, String>,
@@ -38,6 +40,11 @@ fn active(credentials: &BTreeMap<String, String>) -> usize {
 impl UserView {
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.get(key).map(String::as_str)
+    }
+
+    /// Whether the managed deny-all policy is attached.
+    pub fn denied_all(&self) -> bool {
+        self.attached_policies.contains("GatehouseDenyAll")
     }
 
     pub fn active_access_keys(&self) -> usize {
@@ -118,6 +125,17 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
         );
         inline_policies.insert(policy, decode_policy(got.policy_document()));
     }
+    let attached_policies = must(
+        "ListAttachedUserPolicies",
+        iam.list_attached_user_policies()
+            .user_name(name)
+            .send()
+            .await,
+    )
+    .attached_policies()
+    .iter()
+    .filter_map(|p| p.policy_name().map(str::to_owned))
+    .collect();
     let keys = must(
         "ListAccessKeys",
         iam.list_access_keys().user_name(name).send().await,
@@ -152,6 +170,7 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
         groups,
         console,
         inline_policies,
+        attached_policies,
         access_keys: keys
             .access_key_metadata()
             .iter()
@@ -194,6 +213,29 @@ pub async fn user(iam: &aws_sdk_iam::Client, name: &str) -> Option<UserView> {
 pub fn decode_policy(document: &str) -> serde_json::Value {
     let text = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("policy document {text}: {e}"))
+}
+
+/// The default version's document of the managed policy `arn`, parsed.
+pub async fn managed_policy_document(iam: &aws_sdk_iam::Client, arn: &str) -> serde_json::Value {
+    let policy = must("GetPolicy", iam.get_policy().policy_arn(arn).send().await);
+    let version = policy
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .expect("a default version")
+        .to_owned();
+    let got = must(
+        "GetPolicyVersion",
+        iam.get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await,
+    );
+    decode_policy(
+        got.policy_version()
+            .and_then(|v| v.document())
+            .expect("a document"),
+    )
 }
 
 /// Every user of the account whose path starts with `prefix`.

@@ -8,13 +8,17 @@
 //! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
 //! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`;
 //! - [`binaries`]: where cargo put the function binaries;
-//! - [`scenario`]: steps and checks the integration tests share (what "sealed" means).
+//! - [`scenario`]: steps and checks the integration tests share (what "sealed" means);
+//! - [`emulator`]: a private emulator for a world that enforces IAM authorization;
+//! - [`template`]: the functions' execution-role policies, read from `infra/template.yaml`.
 
 pub mod access;
 pub mod binaries;
 pub mod capture;
+pub mod emulator;
 pub mod fixtures;
 pub mod proxy;
 pub mod runtime;
 pub mod scenario;
+pub mod template;
 pub mod world;

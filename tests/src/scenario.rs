@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gatehouse::core::baseline::DENY_ALL_DOCUMENT;
-use gatehouse::core::names::{DENY_ALL_POLICY, PEOPLE_PATH};
+use gatehouse::core::documents::DENY_ALL;
+use gatehouse::core::names::PEOPLE_PATH;
 use gatehouse::invocation::handle;
 use serde_json::Value;
 
@@ -94,7 +94,8 @@ pub async fn user_in(world: &World, account: &str, name: &str) -> Option<UserVie
 /// Asserts that `after` is `before` sealed by the event `by`: kept at its path (never deleted),
 /// no console, every credential of every kind still there and inactive, no MFA device, out of
 /// every managed group (groups outside `/gatehouse/` are not Gatehouse's to change), the
-/// deny-all policy attached with exactly the shipped document, and tagged disabled by `by`.
+/// deny-all policy attached, and tagged disabled by `by`. (That the deny-all policy holds
+/// exactly the shipped document is [`assert_deny_all_as_shipped`].)
 pub fn assert_sealed(before: &UserView, after: &UserView, by: &str) {
     assert_eq!(after.name, before.name);
     assert_eq!(after.path, PEOPLE_PATH, "kept, not deleted");
@@ -131,11 +132,10 @@ pub fn assert_sealed(before: &UserView, after: &UserView, by: &str) {
         .cloned()
         .collect();
     assert_eq!(after.groups, unmanaged, "out of every managed group");
-    let deny_all: Value = serde_json::from_str(DENY_ALL_DOCUMENT).unwrap();
+    assert!(after.denied_all(), "the deny-all policy attached");
     assert_eq!(
-        after.inline_policies.get(DENY_ALL_POLICY),
-        Some(&deny_all),
-        "the deny-all policy, exactly as shipped"
+        after.inline_policies, before.inline_policies,
+        "no inline policy put"
     );
     assert_eq!(after.tag("gatehouse:status"), Some("disabled"));
     assert_eq!(after.tag("gatehouse:disabled-by"), Some(by));
@@ -143,6 +143,17 @@ pub fn assert_sealed(before: &UserView, after: &UserView, by: &str) {
     assert_eq!(
         after.tag("gatehouse:employee-id"),
         before.tag("gatehouse:employee-id")
+    );
+}
+
+/// Asserts that the account's `GatehouseDenyAll` holds exactly the shipped document.
+pub async fn assert_deny_all_as_shipped(world: &World, account: &str) {
+    let shipped: Value = serde_json::from_str(DENY_ALL).unwrap();
+    let arn = format!("arn:aws:iam::{account}:policy/gatehouse/GatehouseDenyAll");
+    let held = access::managed_policy_document(&world.iam(account).await, &arn).await;
+    assert_eq!(
+        held, shipped,
+        "the deny-all policy in {account}, exactly as shipped"
     );
 }
 

@@ -18,9 +18,14 @@ use gatehouse::{Config, Deps};
 use rand::Rng;
 use serde_json::Value;
 
+use crate::emulator::Emulator;
 use crate::proxy::Proxy;
 
 pub const REGION: &str = "us-east-1";
+/// The member-account StackSet template, deployed into every account a world creates.
+static MEMBER_TEMPLATE: std::sync::LazyLock<std::path::PathBuf> = std::sync::LazyLock::new(|| {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/member-account.yaml")
+});
 pub const ENVIRONMENTS: [&str; 4] = ["development", "testing", "staging", "production"];
 pub const TABLE: &str = "gatehouse-directory";
 pub const BUS: &str = "gatehouse";
@@ -48,6 +53,8 @@ pub struct World {
     /// Every call the functions make goes through it.
     pub proxy: Proxy,
     pub management: String,
+    /// `o-…`, which the provisioner role's trust names.
+    pub organization_id: String,
     pub credentials: Credentials,
     /// The functions' AWS config: management-account credentials, endpoint = the proxy.
     pub sdk: SdkConfig,
@@ -59,6 +66,18 @@ pub struct World {
     outcome_queue_url: String,
     /// Settings beyond the defaults, e.g. a policy file or a concurrency bound.
     extra_settings: Vec<(String, String)>,
+    /// The world's own emulator, when it enforces IAM authorization.
+    private: Option<Emulator>,
+    /// Per function, when authorization is enforced: its execution role's session.
+    function_sdks: BTreeMap<String, SdkConfig>,
+    function_credentials: BTreeMap<String, Credentials>,
+    /// Set once the world is set up and authorization is on.
+    enforcing: std::sync::atomic::AtomicBool,
+}
+
+/// Whether this test run enforces IAM authorization in the emulator.
+pub fn authorization_enforced() -> bool {
+    std::env::var("GATEHOUSE_TEST_AUTHORIZATION").as_deref() == Ok("enforced")
 }
 
 fn random_account_id() -> String {
@@ -81,9 +100,30 @@ impl World {
         World::with_environments(&ENVIRONMENTS).await
     }
 
-    /// A world with one member account per named environment.
+    /// A world with one member account per named environment. With
+    /// `GATEHOUSE_TEST_AUTHORIZATION=enforced` (the second run of `make test`), the world has an
+    /// emulator of its own that enforces IAM authorization once the world is set up: the
+    /// functions then act under their execution roles' policies from `infra/template.yaml`,
+    /// and in member accounts under the provisioner role's.
     pub async fn with_environments(environments: &[&str]) -> World {
-        let emulator = emulator_url();
+        World::build(environments, authorization_enforced()).await
+    }
+
+    /// A world with the four environment accounts that enforces IAM authorization, whatever
+    /// the run: for the tests of what the roles may not do.
+    pub async fn enforcing_authorization() -> World {
+        World::build(&ENVIRONMENTS, true).await
+    }
+
+    async fn build(environments: &[&str], enforce: bool) -> World {
+        let private = if enforce {
+            Some(Emulator::start().await)
+        } else {
+            None
+        };
+        let emulator = private
+            .as_ref()
+            .map_or_else(emulator_url, |e| e.url.clone());
         // Any credentials reach the emulator's default account; from there, assuming a role in
         // a fresh account id makes that account this world's management account.
         let bootstrap = sdk_config(
@@ -112,15 +152,20 @@ impl World {
         let sdk = sdk_config(&proxy.url, credentials.clone()).await;
 
         let org = aws_sdk_organizations::Client::new(&direct);
-        org.create_organization()
+        let organization_id = org
+            .create_organization()
             .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
             .send()
             .await
-            .expect("create organization");
+            .expect("create organization")
+            .organization
+            .and_then(|o| o.id)
+            .expect("an organization id");
         let mut world = World {
             emulator,
             proxy,
             management,
+            organization_id,
             credentials,
             sdk,
             direct,
@@ -128,13 +173,11 @@ impl World {
             work_queue_url: String::new(),
             outcome_queue_url: String::new(),
             extra_settings: Vec::new(),
+            private,
+            function_sdks: BTreeMap::new(),
+            function_credentials: BTreeMap::new(),
+            enforcing: Default::default(),
         };
-        for env in environments {
-            let id = world
-                .create_account(&format!("{env}-account"), Some(env))
-                .await;
-            world.accounts.insert(env.to_string(), id);
-        }
 
         let ddb = aws_sdk_dynamodb::Client::new(&world.direct);
         ddb.create_table()
@@ -209,11 +252,194 @@ impl World {
             .send()
             .await
             .expect("target outcome queue");
+        // Accounts last: their member stacks name the queue and the functions' roles.
+        for env in environments {
+            let id = world
+                .create_account(&format!("{env}-account"), Some(env))
+                .await;
+            world.accounts.insert(env.to_string(), id);
+        }
+        if world.private.is_some() {
+            world.enforce_authorization().await;
+        }
         world
     }
 
-    /// Creates a member account, tagged with `environment` if given, and returns its id.
+    /// Gives every function the credentials of its execution role (with the policies
+    /// `infra/template.yaml` gives it), makes the harness's own identity an administrator, and
+    /// switches IAM authorization on.
+    async fn enforce_authorization(&mut self) {
+        let iam = aws_sdk_iam::Client::new(&self.direct);
+        // The identity the harness has acted as since the world began (`gatehouse-admin`, a
+        // role nobody had made yet) becomes a real administrator role.
+        iam.create_role()
+            .role_name("gatehouse-admin")
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .expect("the harness's role");
+        iam.attach_role_policy()
+            .role_name("gatehouse-admin")
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send()
+            .await
+            .expect("the harness is an administrator");
+        for function in ["people-events", "account-created"] {
+            let role = format!("gatehouse-{function}");
+            iam.create_role()
+                .role_name(&role)
+                .path("/gatehouse/")
+                .assume_role_policy_document(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+                )
+                .send()
+                .await
+                .expect("an execution role");
+            let policies = crate::template::execution_role_policies(&role, &|t| self.resolution(t));
+            for (i, document) in policies.iter().enumerate() {
+                iam.put_role_policy()
+                    .role_name(&role)
+                    .policy_name(format!("template-{i}"))
+                    .policy_document(document.to_string())
+                    .send()
+                    .await
+                    .expect("the execution role's policy");
+            }
+            let c = aws_sdk_sts::Client::new(&self.direct)
+                .assume_role()
+                .role_arn(format!(
+                    "arn:aws:iam::{}:role/gatehouse/{role}",
+                    self.management
+                ))
+                .role_session_name(function)
+                .send()
+                .await
+                .expect("assume the execution role")
+                .credentials
+                .expect("credentials");
+            let credentials = Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "execution-role",
+            );
+            self.function_sdks.insert(
+                function.to_owned(),
+                sdk_config(&self.proxy.url, credentials.clone()).await,
+            );
+            self.function_credentials
+                .insert(function.to_owned(), credentials);
+        }
+        self.private_emulator().enforce_authorization(true).await;
+        self.enforcing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The credentials of `function`'s execution role, in a world that enforces authorization.
+    pub fn execution_role_sdk(&self, function: &str) -> &SdkConfig {
+        self.function_sdks
+            .get(function)
+            .expect("a world that enforces authorization")
+    }
+
+    fn private_emulator(&self) -> &Emulator {
+        self.private
+            .as_ref()
+            .expect("a world with its own emulator")
+    }
+
+    /// What `infra/template.yaml`'s names stand for in this world.
+    fn resolution(&self, template: &serde_yaml::Value) -> crate::template::Resolution {
+        let policy = self.config().policy;
+        let mut parameters: BTreeMap<String, String> = template["Parameters"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let default = match &v["Default"] {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    serde_yaml::Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some((k.as_str()?.to_owned(), default))
+            })
+            .collect();
+        parameters.insert(
+            "ProvisionerRoleName".into(),
+            policy.provisioner_role.clone(),
+        );
+        parameters.insert("BootstrapRoleName".into(), policy.bootstrap_role.clone());
+        let (region, account) = (REGION, self.management.as_str());
+        let mut resources = BTreeMap::new();
+        for (id, resource) in template["Resources"].as_mapping().into_iter().flatten() {
+            let id = id.as_str().unwrap_or_default().to_owned();
+            let arn =
+                |service: &str, rest: &str| format!("arn:aws:{service}:{region}:{account}:{rest}");
+            let named = match resource["Type"].as_str().unwrap_or_default() {
+                "AWS::DynamoDB::Table" => {
+                    (TABLE.to_owned(), arn("dynamodb", &format!("table/{TABLE}")))
+                }
+                "AWS::Events::EventBus" => {
+                    (BUS.to_owned(), arn("events", &format!("event-bus/{BUS}")))
+                }
+                // The work queue is the FIFO queue that is no one's dead-letter queue.
+                "AWS::SQS::Queue" if !resource["Properties"]["RedrivePolicy"].is_null() => {
+                    (self.work_queue_url.clone(), arn("sqs", WORK_QUEUE))
+                }
+                "AWS::Logs::LogGroup" => (
+                    format!("/aws/lambda/{id}"),
+                    // As CloudFormation's GetAtt answers it: with the streams' wildcard.
+                    arn("logs", &format!("log-group:/aws/lambda/{id}:*")),
+                ),
+                kind => (
+                    id.clone(),
+                    arn(&kind.to_ascii_lowercase().replace("::", "-"), &id),
+                ),
+            };
+            resources.insert(id, named);
+        }
+        crate::template::Resolution {
+            region: region.to_owned(),
+            account: account.to_owned(),
+            parameters,
+            resources,
+        }
+    }
+
+    /// Creates a member account, tagged with `environment` if given, as the organization's
+    /// member-account StackSet leaves it: with the stack `infra/member-account.yaml` deployed
+    /// (the boundary, the provisioner role and its permissions). Returns its id.
     pub async fn create_account(&self, name: &str, environment: Option<&str>) -> String {
+        self.setting_up(true).await;
+        let id = self.create_bare_account_unchecked(name, environment).await;
+        self.deploy_member_stack(&id).await;
+        self.setting_up(false).await;
+        id
+    }
+
+    /// While a world that enforces authorization is being changed by the harness (accounts
+    /// created, stacks deployed), authorization is off, as for an organization's
+    /// administrators; it is back on before any function runs again.
+    async fn setting_up(&self, begins: bool) {
+        let enforcing = self.enforcing.load(std::sync::atomic::Ordering::SeqCst);
+        if let (Some(e), true) = (&self.private, enforcing) {
+            e.enforce_authorization(!begins).await;
+        }
+    }
+
+    /// Creates a member account, tagged with `environment` if given, as Organizations leaves
+    /// it: nothing in it but `OrganizationAccountAccessRole`. Returns its id.
+    pub async fn create_bare_account(&self, name: &str, environment: Option<&str>) -> String {
+        self.setting_up(true).await;
+        let id = self.create_bare_account_unchecked(name, environment).await;
+        self.setting_up(false).await;
+        id
+    }
+
+    async fn create_bare_account_unchecked(&self, name: &str, environment: Option<&str>) -> String {
         let org = aws_sdk_organizations::Client::new(&self.direct);
         let status = org
             .create_account()
@@ -239,7 +465,73 @@ impl World {
                 .await
                 .expect("tag account");
         }
+        // Organizations gives the role AdministratorAccess in AWS; the emulator makes it bare.
+        aws_sdk_iam::Client::new(&self.member_config(&id).await)
+            .attach_role_policy()
+            .role_name("OrganizationAccountAccessRole")
+            .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+            .send()
+            .await
+            .expect("the bootstrap role is an administrator");
         id
+    }
+
+    /// Deploys `infra/member-account.yaml` into `account` through CloudFormation, with the
+    /// parameters this world's functions and policy call for.
+    pub async fn deploy_member_stack(&self, account: &str) {
+        let policy = self.config().policy;
+        let template = std::fs::read_to_string(MEMBER_TEMPLATE.as_path())
+            .unwrap_or_else(|e| panic!("{}: {e}", MEMBER_TEMPLATE.display()));
+        let parameter = |key: &str, value: String| {
+            aws_sdk_cloudformation::types::Parameter::builder()
+                .parameter_key(key)
+                .parameter_value(value)
+                .build()
+        };
+        let cfn = aws_sdk_cloudformation::Client::new(&self.member_config(account).await);
+        cfn.create_stack()
+            .stack_name("gatehouse-member")
+            .template_body(template)
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .parameters(parameter(
+                "TrustedRoleArns",
+                self.trusted_role_arns().join(","),
+            ))
+            .parameters(parameter("OrganizationId", self.organization_id.clone()))
+            .parameters(parameter(
+                "ProvisionerRoleName",
+                policy.provisioner_role.clone(),
+            ))
+            .parameters(parameter(
+                "BootstrapRoleName",
+                policy.bootstrap_role.clone(),
+            ))
+            .parameters(parameter(
+                "GroupPolicyArns",
+                gatehouse::core::documents::group_policy_arns(&policy).join(","),
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "deploy the member stack to {account}: {}",
+                    DisplayErrorContext(&e)
+                )
+            });
+        let stacks = cfn
+            .describe_stacks()
+            .stack_name("gatehouse-member")
+            .send()
+            .await
+            .expect("describe the member stack");
+        let status = stacks.stacks()[0]
+            .stack_status()
+            .map(|s| s.as_str().to_owned());
+        assert_eq!(
+            status.as_deref(),
+            Some("CREATE_COMPLETE"),
+            "member stack in {account}"
+        );
     }
 
     /// The account id of `environment`.
@@ -277,10 +569,14 @@ impl World {
         s
     }
 
-    /// The environment of a function binary running in this world: its settings, the
-    /// management account's credentials, and the proxy as the AWS endpoint.
-    pub fn function_env(&self) -> Vec<(String, String)> {
-        let c = &self.credentials;
+    /// The environment of the function binary `function` running in this world: its settings,
+    /// its credentials (its execution role's, when authorization is enforced; the management
+    /// account's otherwise), and the proxy as the AWS endpoint.
+    pub fn function_env(&self, function: &str) -> Vec<(String, String)> {
+        let c = self
+            .function_credentials
+            .get(function)
+            .unwrap_or(&self.credentials);
         let mut env = self.settings();
         env.extend(
             [
@@ -297,12 +593,17 @@ impl World {
         env
     }
 
-    /// The functions' execution roles (in the management account), which the provisioner role
-    /// created in new accounts must trust.
+    /// The functions' execution roles (in the management account, named as
+    /// `infra/template.yaml` names them), which the provisioner role must trust.
     pub fn trusted_role_arns(&self) -> Vec<String> {
         ["people-events", "account-created"]
             .iter()
-            .map(|f| format!("arn:aws:iam::{}:role/gatehouse-{f}", self.management))
+            .map(|f| {
+                format!(
+                    "arn:aws:iam::{}:role/gatehouse/gatehouse-{f}",
+                    self.management
+                )
+            })
             .collect()
     }
 
@@ -317,13 +618,20 @@ impl World {
         .expect("valid test configuration")
     }
 
-    /// The adapters of a function running in this world (calls go through the proxy).
+    /// The adapters of a function running in this world (calls go through the proxy, with the
+    /// function's execution role when authorization is enforced).
     pub fn deps(&self, function: &str) -> Deps {
-        Deps::new(self.config(), &self.sdk, function)
+        let sdk = self.function_sdks.get(function).unwrap_or(&self.sdk);
+        Deps::new(self.config(), sdk, function)
     }
 
     /// IAM in a member account, read directly (not through the proxy, so not counted).
     pub async fn iam(&self, account: &str) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.member_config(account).await)
+    }
+
+    /// An SDK config acting in a member account as its bootstrap role, straight to the emulator.
+    pub async fn member_config(&self, account: &str) -> SdkConfig {
         let c = aws_sdk_sts::Client::new(&self.direct)
             .assume_role()
             .role_arn(format!(
@@ -342,7 +650,7 @@ impl World {
             None,
             "reader",
         );
-        aws_sdk_iam::Client::new(&sdk_config(&self.emulator, creds).await)
+        sdk_config(&self.emulator, creds).await
     }
 
     /// Every outcome event published since the last call, as full EventBridge envelopes.

@@ -40,7 +40,7 @@ fn a_missing_setting_stops_the_function_at_start_naming_it() {
 #[tokio::test]
 async fn the_binary_answers_an_invocation_through_the_runtime_api() {
     let world = World::new().await;
-    let env = world.function_env();
+    let env = world.function_env("people-events");
     let log = binaries::log_dir().join(format!("people-events-{}.log", world.management));
     let function = Function::start(
         "people-events",
@@ -82,7 +82,7 @@ async fn the_binary_answers_an_invocation_through_the_runtime_api() {
 async fn no_password_reaches_a_log_an_answer_or_an_outcome_through_hire_and_rehire() {
     let world = World::new().await;
     let dev = world.account("development").to_owned();
-    let env = world.function_env();
+    let env = world.function_env("people-events");
     let log = binaries::log_dir().join(format!("people-events-pw-{}.log", world.management));
     let function = Function::start(
         "people-events",
@@ -159,8 +159,10 @@ async fn no_password_reaches_a_log_an_answer_or_an_outcome_through_hire_and_rehi
 #[tokio::test]
 async fn account_created_answers_through_the_runtime_api() {
     let world = World::new().await;
-    let account = world.create_account("staging-2", Some("staging")).await;
-    let env = world.function_env();
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
+    let env = world.function_env("account-created");
     let log = binaries::log_dir().join(format!("account-created-{}.log", world.management));
     let function = Function::start(
         "account-created",

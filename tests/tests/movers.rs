@@ -222,7 +222,7 @@ async fn assert_same_state(world: &World, a: &str, b: &str) {
                     "{env}: {only:?}"
                 );
                 assert!(!only.console && only.groups.is_empty(), "{env}: {only:?}");
-                assert!(only.inline_policies.contains_key("GatehouseDenyAll"));
+                assert!(only.denied_all());
                 assert!(only.credentials().iter().all(|(_, _, s)| *s == "Inactive"));
             }
             (None, None) => {}
@@ -356,7 +356,8 @@ async fn a_rehire_reopens_the_same_user_with_a_new_password_and_old_keys_stay_in
     assert_eq!(user.tag("gatehouse:status"), Some("active"));
     assert_eq!(user.tag("gatehouse:disabled-at"), None);
     assert!(user.console);
-    assert!(user.inline_policies.is_empty(), "deny-all removed");
+    assert!(!user.denied_all(), "deny-all detached");
+    assert!(user.inline_policies.is_empty());
     assert_eq!(user.groups, BTreeSet::from(["developers".to_owned()]));
     assert_eq!(user.access_keys.len(), 1, "the old key is kept");
     assert_eq!(user.active_access_keys(), 0, "and stays inactive");

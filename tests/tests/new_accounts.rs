@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use gatehouse::core::baseline::PROVISIONER_DOCUMENT;
+use gatehouse::core::documents;
 use gatehouse::{account_setup, invocation, Deps};
 use gatehouse_tests::access::{self, decode_policy};
 use gatehouse_tests::fixtures::{
@@ -114,7 +114,9 @@ async fn snapshot(world: &World, account: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
     let world = staffed_world().await;
-    let account = world.create_account("staging-2", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
     let setup = world.deps("account-created");
 
     let report = account_setup::handle_payload(&setup, create_account_result(&account))
@@ -164,7 +166,11 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
     assert_eq!(statements.len(), 1, "{trust}");
     assert_eq!(statements[0]["Effect"], "Allow");
     assert_eq!(statements[0]["Action"], "sts:AssumeRole");
-    assert_eq!(statements[0].get("Condition"), None);
+    assert_eq!(
+        statements[0]["Condition"],
+        json!({"StringEquals": {"aws:PrincipalOrgID": world.organization_id}}),
+        "and only from inside the organization"
+    );
     let principals: BTreeSet<String> = statements[0]["Principal"]
         .as_object()
         .unwrap()
@@ -190,8 +196,28 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
         .send()
         .await
         .unwrap();
-    let shipped: Value = serde_json::from_str(PROVISIONER_DOCUMENT).unwrap();
+    let policy = world.config().policy;
+    let account_id = gatehouse::core::ids::AccountId::parse(&account).unwrap();
+    let shipped: Value = serde_json::from_str(&documents::provisioner_permissions(
+        &policy,
+        documents::Placement {
+            partition: "aws",
+            account: &account_id,
+        },
+    ))
+    .unwrap();
     assert_eq!(decode_policy(permissions.policy_document()), shipped);
+    assert_eq!(
+        iam.get_role()
+            .role_name("GatehouseProvisioner")
+            .send()
+            .await
+            .unwrap()
+            .role()
+            .unwrap()
+            .path(),
+        "/gatehouse/"
+    );
     let role_policies = iam
         .list_role_policies()
         .role_name("GatehouseProvisioner")
@@ -247,7 +273,9 @@ async fn a_new_staging_account_gets_the_baseline_and_exactly_its_people() {
 #[tokio::test]
 async fn the_same_account_event_twice_changes_nothing() {
     let world = staffed_world().await;
-    let account = world.create_account("staging-2", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
     let setup = world.deps("account-created");
     let people = world.deps("people-events");
     let event = create_account_result(&account);
@@ -297,7 +325,7 @@ fn dedup_ids(world: &World) -> BTreeSet<String> {
 async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_reported() {
     let world = staffed_world().await;
     let setup = world.deps("account-created");
-    let untagged = world.create_account("sandbox", None).await;
+    let untagged = world.create_bare_account("sandbox", None).await;
     world.proxy.reset();
 
     let failed =
@@ -364,7 +392,9 @@ async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_report
 #[tokio::test]
 async fn a_control_tower_creation_works_the_same_way() {
     let world = staffed_world().await;
-    let account = world.create_account("staging-ct", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-ct", Some("staging"))
+        .await;
     let report = account_setup::handle_payload(
         &world.deps("account-created"),
         create_managed_account(&account),
@@ -452,7 +482,9 @@ async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
 #[tokio::test]
 async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
     let world = World::new().await;
-    let account = world.create_account("staging-hand", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-hand", Some("staging"))
+        .await;
     let iam = world.iam(&account).await;
     let hand_made_trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
     iam.create_role()
@@ -481,7 +513,9 @@ async fn a_hand_made_role_of_the_provisioner_name_is_not_taken_over() {
 async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
     let mut world = staffed_world().await;
     world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "2");
-    let account = world.create_account("staging-2", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
 
     // The bootstrap role answers "access denied" twice, then works: the wait covers it.
     let denials = Arc::new(AtomicUsize::new(0));
@@ -506,7 +540,9 @@ async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
 
     // A role that never becomes assumable: bounded, then handed back as transient.
     world.proxy.clear_injections();
-    let other = world.create_account("staging-3", Some("staging")).await;
+    let other = world
+        .create_bare_account("staging-3", Some("staging"))
+        .await;
     world.proxy.inject(deny_assume_role(other.clone()));
     let started = std::time::Instant::now();
     let err = account_setup::handle_payload(
@@ -526,7 +562,9 @@ async fn a_role_not_yet_assumable_is_waited_for_within_a_bound() {
 #[tokio::test]
 async fn a_hand_made_user_with_a_service_accounts_name_is_reported_and_left_untouched() {
     let world = staffed_world().await;
-    let account = world.create_account("staging-2", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
     let iam = world.iam(&account).await;
     iam.create_user()
         .user_name("svc-release-bot")
@@ -577,7 +615,9 @@ async fn a_hand_made_user_with_a_service_accounts_name_is_reported_and_left_unto
 #[tokio::test]
 async fn a_hand_made_group_with_a_managed_groups_name_is_a_fault_and_left_untouched() {
     let world = staffed_world().await;
-    let account = world.create_account("staging-2", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
     let iam = world.iam(&account).await;
     iam.create_group()
         .group_name("stakeholders")

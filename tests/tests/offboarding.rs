@@ -7,8 +7,8 @@ use gatehouse_tests::access;
 use gatehouse_tests::fixtures::{offboarding, onboarding, with_new_id};
 use gatehouse_tests::proxy::{deny_assume_role, first, query_error};
 use gatehouse_tests::scenario::{
-    ada_in_three_accounts, add_credentials_by_hand, assert_sealed, iam_writes, outcomes_of,
-    revoked_accounts, user_in, ADA,
+    ada_in_three_accounts, add_credentials_by_hand, assert_deny_all_as_shipped, assert_sealed,
+    iam_writes, outcomes_of, revoked_accounts, user_in, ADA,
 };
 use gatehouse_tests::world::World;
 
@@ -72,6 +72,7 @@ async fn offboarding_closes_every_way_in_everywhere_and_keeps_the_user() {
     for (a, before) in accounts.iter().zip(&before) {
         let after = user_in(&world, a, ADA).await.expect("user still exists");
         assert_sealed(before, &after, by);
+        assert_deny_all_as_shipped(&world, a).await;
     }
     assert_eq!(
         access::user(&dev_iam, "ops-robot").await.unwrap(),
@@ -207,7 +208,7 @@ async fn a_seal_interrupted_halfway_is_finished_on_redelivery() {
     let err = handle(&deps, event.clone()).await.expect_err("refused");
     assert_eq!(err.kind(), FailureKind::Fault, "{err}");
     let half = user_in(&world, &dev, ADA).await.unwrap();
-    assert!(half.inline_policies.contains_key("GatehouseDenyAll"));
+    assert!(half.denied_all());
     assert!(!half.console);
     assert_eq!(
         half.tag("gatehouse:status"),

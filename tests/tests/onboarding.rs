@@ -258,6 +258,10 @@ async fn every_bad_input_changes_nothing_and_is_reported() {
         ),
         ("foreign source", with(&["source"], json!("com.evil.hr"))),
         (
+            "an HR event from an account the policy does not name",
+            with(&["account"], json!("444455556666")),
+        ),
+        (
             "unknown detail-type",
             with(&["detail-type"], json!("Employee Promoted")),
         ),

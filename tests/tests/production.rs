@@ -161,7 +161,7 @@ async fn a_new_production_account_is_backfilled_with_the_allow_listed_only() {
         .unwrap();
     }
     let account = world
-        .create_account("production-2", Some("production"))
+        .create_bare_account("production-2", Some("production"))
         .await;
     let report = account_setup::handle_payload(
         &world.deps("account-created"),

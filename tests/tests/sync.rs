@@ -128,14 +128,16 @@ async fn a_sync_reseals_a_leaver_whose_access_was_reopened_by_hand() {
         .send()
         .await
         .unwrap();
-    iam.delete_user_policy()
+    iam.detach_user_policy()
         .user_name(ADA)
-        .policy_name("GatehouseDenyAll")
+        .policy_arn(format!(
+            "arn:aws:iam::{dev}:policy/gatehouse/GatehouseDenyAll"
+        ))
         .send()
         .await
         .unwrap();
     let reopened = user_in(&world, &dev, ADA).await.unwrap();
-    assert!(reopened.console && reopened.active_access_keys() == 1);
+    assert!(reopened.console && reopened.active_access_keys() == 1 && !reopened.denied_all());
 
     let report = handle(&deps, sync("E1", None)).await.unwrap();
     assert_eq!(report["accounts"][&dev], "revoked", "{report}");

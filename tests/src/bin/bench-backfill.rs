@@ -43,7 +43,9 @@ async fn main() {
         started.elapsed()
     );
 
-    let account = world.create_account("staging-new", Some("staging")).await;
+    let account = world
+        .create_bare_account("staging-new", Some("staging"))
+        .await;
     let setup = world.deps("account-created");
     world.proxy.reset();
     let started = Instant::now();

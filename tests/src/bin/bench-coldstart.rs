@@ -56,7 +56,7 @@ async fn main() {
     let log_dir = binaries::log_dir();
 
     let world = World::new().await;
-    let env = world.function_env();
+    let env = world.function_env("people-events");
     let (mut inits, mut colds, mut warms) = (Vec::new(), Vec::new(), Vec::new());
 
     println!(

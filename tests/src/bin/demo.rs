@@ -55,10 +55,9 @@ async fn main() -> ExitCode {
     let log_dir = binaries::log_dir();
 
     let world = World::with_environments(&[]).await;
-    let env = world.function_env();
     let start = |name: &'static str| {
         let (bin, log) = (bin_dir.join(name), log_dir.join(format!("{name}.log")));
-        let env = env.clone();
+        let env = world.function_env(name);
         async move {
             Function::start(name, &bin, &env, &log)
                 .await
@@ -150,7 +149,7 @@ impl Demo {
     async fn new_account(&mut self, label: &str, environment: &str) -> Vec<String> {
         let id = self
             .world
-            .create_account(&format!("{label}-account"), Some(environment))
+            .create_bare_account(&format!("{label}-account"), Some(environment))
             .await;
         self.world.accounts.insert(label.to_owned(), id.clone());
         self.world.proxy.reset();
