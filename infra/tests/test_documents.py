@@ -86,6 +86,7 @@ class FunctionsTemplate(unittest.TestCase):
     def test_defaults_are_the_policy_files(self):
         params = self.template["Parameters"]
         self.assertEqual(params["HrSource"]["Default"], self.policy["hr_source"])
+        self.assertEqual(params["EnvironmentTag"]["Default"], self.policy["environment_tag"])
         self.assertEqual(params["ProvisionerRoleName"]["Default"], self.policy["provisioner_role"])
         self.assertEqual(params["BootstrapRoleName"]["Default"], self.policy["bootstrap_role"])
 

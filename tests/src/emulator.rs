@@ -13,49 +13,78 @@ use tokio::process::{Child, Command};
 pub struct Emulator {
     pub url: String,
     port: u16,
-    _child: Child,
+    child: Child,
 }
 
 impl Emulator {
     /// Starts a moto server on a free loopback port and waits until it answers.
     pub async fn start() -> Emulator {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let python = root.join(".venv/bin/python");
-        assert!(
-            python.exists(),
-            "no project venv at {}: run the tests through make",
-            python.display()
-        );
         let port = {
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
             listener.local_addr().expect("its address").port()
         };
-        let log = crate::binaries::log_dir().join(format!("emulator-private-{port}.log"));
-        let log = std::fs::File::create(&log).expect("the emulator's log");
+        Emulator::start_on(port, &format!("emulator-private-{port}.log"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts a moto server on loopback `port` (which must be free), its log in the local
+    /// world's log directory under `log_name`, and waits until it answers.
+    pub async fn start_on(port: u16, log_name: &str) -> Result<Emulator, String> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let python = root.join(".venv/bin/python");
+        if !python.exists() {
+            return Err(format!(
+                "no project venv at {}: run the tests through make",
+                python.display()
+            ));
+        }
+        // Something else answering there would pass for the emulator.
+        drop(
+            TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| format!("port {port} on 127.0.0.1 is not free: {e}"))?,
+        );
+        let path = crate::binaries::log_dir().join(log_name);
+        let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let clone = log.try_clone().map_err(|e| e.to_string())?;
         let child = Command::new(python)
             .arg(root.join("scripts/emulator.py"))
             .arg("--port")
             .arg(port.to_string())
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stdout(Stdio::from(clone))
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
             .spawn()
-            .expect("start the emulator");
-        let emulator = Emulator {
+            .map_err(|e| format!("start the emulator: {e}"))?;
+        let mut emulator = Emulator {
             url: format!("http://127.0.0.1:{port}"),
             port,
-            _child: child,
+            child,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while emulator.get("/moto-api/").await.is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the private emulator did not start"
-            );
+            if let Ok(Some(status)) = emulator.child.try_wait() {
+                return Err(format!(
+                    "the emulator stopped ({status}); see {}",
+                    path.display()
+                ));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the emulator did not start; see {}",
+                    path.display()
+                ));
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        emulator
+        Ok(emulator)
+    }
+
+    /// Waits until the emulator's process ends (it should not, while the emulator is in use).
+    pub async fn stopped(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait().await
     }
 
     /// Switches IAM authorization on (every request from now on must be allowed by the

@@ -133,3 +133,13 @@ pub fn create_managed_account(account: &str) -> Value {
         json!(account);
     e
 }
+
+/// Organizations' `TagResource` (through CloudTrail) setting the environment tag of `account`,
+/// under a fresh event id.
+pub fn tag_resource(account: &str, environment: &str) -> Value {
+    let mut e = with_new_id(&load("tag-resource-environment.json"));
+    e["detail"]["requestParameters"]["resourceId"] = json!(account);
+    e["detail"]["requestParameters"]["tags"] =
+        json!([{"key": "environment", "value": environment}]);
+    e
+}

@@ -18,6 +18,16 @@ pub fn path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")
 }
 
+/// The work queue's `maxReceiveCount`: how many receives a message gets before it is moved to
+/// the dead-letter queue.
+pub fn work_queue_max_receive_count() -> usize {
+    let text = std::fs::read_to_string(path()).expect("infra/template.yaml");
+    let template: Yaml = serde_yaml::from_str(&text).expect("the SAM template is YAML");
+    template["Resources"]["WorkQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+        .as_u64()
+        .expect("the work queue has a redrive policy with a maxReceiveCount") as usize
+}
+
 /// What the template's names stand for in a world: resource logical id -> (Ref, Arn).
 pub struct Resolution {
     pub region: String,

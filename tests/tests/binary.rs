@@ -75,6 +75,34 @@ async fn the_binary_answers_an_invocation_through_the_runtime_api() {
         .await
         .expect_err("an error");
     assert_eq!(error["errorType"], "Transient", "{error}");
+    world.proxy.clear_injections();
+
+    // The binary reads the bytes Lambda delivered: an envelope whose `detail` names the
+    // employee twice is refused, not read as whichever key a map keeps.
+    let text = fixtures::load("onboard-engineer.json").to_string();
+    let doubled = text.replacen(
+        "\"employeeId\":",
+        "\"employeeId\":\"E9001\",\"employeeId\":",
+        1,
+    );
+    assert_ne!(doubled, text, "the fixture names its employee");
+    let answer = function
+        .invoke_raw(doubled.into_bytes())
+        .await
+        .expect("an answer");
+    assert_eq!(answer["result"], "rejected", "{answer}");
+    assert!(
+        answer["rejections"][0]
+            .as_str()
+            .unwrap()
+            .contains("appears twice"),
+        "{answer}"
+    );
+    let iam = world.iam(world.account("development")).await;
+    assert!(
+        access::users(&iam, "/gatehouse/").await.is_empty(),
+        "nothing was created"
+    );
     let _ = std::fs::remove_file(log);
 }
 
@@ -108,7 +136,7 @@ async fn no_password_reaches_a_log_an_answer_or_an_outcome_through_hire_and_rehi
             "E1",
             "ada@example.com",
             "engineering",
-            "2026-12-01T09:00:00Z",
+            "2026-11-25T09:00:00Z",
         ),
     ] {
         let answer = function.invoke(&event).await.expect("answer");

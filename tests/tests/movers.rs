@@ -347,7 +347,7 @@ async fn a_rehire_reopens_the_same_user_with_a_new_password_and_old_keys_stay_in
 
     let report = handle(
         &deps,
-        onboarding("E1", ADA, "engineering", "2026-12-01T09:00:00Z"),
+        onboarding("E1", ADA, "engineering", "2026-11-25T09:00:00Z"),
     )
     .await
     .unwrap();

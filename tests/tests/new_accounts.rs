@@ -9,7 +9,7 @@ use gatehouse::core::documents;
 use gatehouse::{account_setup, invocation, Deps};
 use gatehouse_tests::access::{self, decode_policy};
 use gatehouse_tests::fixtures::{
-    self, create_account_result, create_managed_account, offboarding, onboarding,
+    self, create_account_result, create_managed_account, offboarding, onboarding, tag_resource,
 };
 use gatehouse_tests::proxy::deny_assume_role;
 use gatehouse_tests::scenario::outcomes_of;
@@ -323,7 +323,9 @@ fn dedup_ids(world: &World) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn a_failed_creation_and_an_untagged_account_change_nothing_and_are_reported() {
-    let world = staffed_world().await;
+    let mut world = staffed_world().await;
+    // An untagged account is waited for (it may be tagged soon); not long, here.
+    world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "1");
     let setup = world.deps("account-created");
     let untagged = world.create_bare_account("sandbox", None).await;
     world.proxy.reset();
@@ -436,7 +438,8 @@ async fn a_control_tower_creation_works_the_same_way() {
 
 #[tokio::test]
 async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
-    let world = staffed_world().await;
+    let mut world = staffed_world().await;
+    world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "1");
     let setup = world.deps("account-created");
     world.proxy.reset();
     let mut no_id = create_account_result("000000000000");
@@ -447,9 +450,9 @@ async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
     let cases = [
         no_id,
         create_account_result("12345"),
-        create_account_result("000000000000"), // well-formed, but not in the organization
         json!({"source": "aws.organizations"}),
         fixtures::load("onboard-engineer.json"),
+        tag_resource("ou-ab12-cdef3456", "staging"),
     ];
     for event in cases {
         let report = account_setup::handle_payload(&setup, event.clone())
@@ -477,6 +480,92 @@ async fn malformed_or_bogus_account_events_are_rejected_without_any_change() {
         outcomes_of(&world.outcomes().await, "Request Rejected").len(),
         5
     );
+
+    // A well-formed account the organization does not list: waited for (Organizations' listing
+    // lags its events), then handed back to be retried, and nothing is laid.
+    world.proxy.reset();
+    let err = account_setup::handle_payload(&setup, create_account_result("000000000000"))
+        .await
+        .expect_err("not (yet) an account of the organization");
+    assert_eq!(err.kind(), gatehouse::FailureKind::Transient, "{err}");
+    assert!(world
+        .proxy
+        .calls()
+        .iter()
+        .all(|c| c.service == "organizations"));
+}
+
+#[tokio::test]
+async fn an_account_listed_or_tagged_a_moment_late_is_waited_for() {
+    let mut world = staffed_world().await;
+    world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "10");
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
+    // The listing does not show the account at first, then its tags are not there at first.
+    // (Two readings: the first comes from a list cached before the account existed.)
+    world.proxy.inject(gatehouse_tests::proxy::first(2, |call| {
+        (call.operation == "ListAccounts").then(|| gatehouse_tests::proxy::Injected {
+            status: 200,
+            body: r#"{"Accounts":[]}"#.into(),
+        })
+    }));
+    world.proxy.inject(gatehouse_tests::proxy::first(1, |call| {
+        (call.operation == "ListTagsForResource").then(|| gatehouse_tests::proxy::Injected {
+            status: 200,
+            body: r#"{"Tags":[]}"#.into(),
+        })
+    }));
+    let report = account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["result"], "baselined", "{report}");
+    assert_eq!(report["backfilled"], 2);
+}
+
+#[tokio::test]
+async fn an_account_tagged_after_its_creation_is_brought_in_when_the_tag_is_set() {
+    let mut world = staffed_world().await;
+    world.set("GATEHOUSE_ACCOUNT_WAIT_SECONDS", "1");
+    let account = world.create_bare_account("staging-later", None).await;
+    let setup = world.deps("account-created");
+    let first = account_setup::handle_payload(&setup, create_account_result(&account))
+        .await
+        .unwrap();
+    assert_eq!(first["result"], "rejected", "untagged: {first}");
+
+    // Control Tower (or AFT, or a person) tags it; CloudTrail reports the TagResource.
+    aws_sdk_organizations::Client::new(&world.direct)
+        .tag_resource()
+        .resource_id(&account)
+        .tags(
+            aws_sdk_organizations::types::Tag::builder()
+                .key("environment")
+                .value("staging")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = account_setup::handle_payload(&setup, tag_resource(&account, "staging"))
+        .await
+        .unwrap();
+    assert_eq!(report["result"], "baselined", "{report}");
+    assert_eq!(report["environment"], "staging");
+    assert_eq!(report["backfilled"], 2);
+    assert_eq!(drain(&world, &world.deps("people-events")).await, 2);
+    let iam = world.iam(&account).await;
+    assert!(access::user(&iam, "pm@example.com").await.is_some());
+
+    // A tag other than the environment's changes nothing.
+    let mut other = tag_resource(&account, "staging");
+    other["detail"]["requestParameters"]["tags"] = json!([{"key": "cost-center", "value": "cc"}]);
+    let report = account_setup::handle_payload(&setup, other).await.unwrap();
+    assert_eq!(report["result"], "rejected");
 }
 
 #[tokio::test]
@@ -668,4 +757,57 @@ async fn provisioner_trust(iam: &aws_sdk_iam::Client) -> Value {
         .await
         .unwrap();
     decode_policy(role.role().unwrap().assume_role_policy_document().unwrap())
+}
+
+#[tokio::test]
+async fn a_stricter_password_policy_is_kept_field_by_field() {
+    let world = staffed_world().await;
+    let account = world
+        .create_bare_account("staging-2", Some("staging"))
+        .await;
+    let iam = world.iam(&account).await;
+    iam.update_account_password_policy()
+        .minimum_password_length(20)
+        .require_symbols(false)
+        .max_password_age(30)
+        .password_reuse_prevention(5)
+        .hard_expiry(true)
+        .send()
+        .await
+        .unwrap();
+    account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .unwrap();
+    let pw = iam
+        .get_account_password_policy()
+        .send()
+        .await
+        .unwrap()
+        .password_policy
+        .unwrap();
+    assert_eq!(
+        pw.minimum_password_length,
+        Some(20),
+        "the longer minimum kept"
+    );
+    assert_eq!(pw.max_password_age, Some(30), "the shorter age kept");
+    assert_eq!(pw.password_reuse_prevention, Some(24), "the longer memory");
+    assert_eq!(pw.hard_expiry, Some(true), "hard expiry kept");
+    assert!(pw.require_symbols && pw.require_numbers && pw.require_uppercase_characters);
+
+    // And a second pass writes nothing.
+    world.proxy.reset();
+    account_setup::handle_payload(
+        &world.deps("account-created"),
+        create_account_result(&account),
+    )
+    .await
+    .unwrap();
+    assert!(world
+        .proxy
+        .calls_of("UpdateAccountPasswordPolicy")
+        .is_empty());
 }

@@ -274,3 +274,142 @@ async fn a_late_onboarding_after_an_offboarding_never_reopens_access() {
     assert!(user_in(&world, &dev, "eve@example.com").await.is_none());
     assert!(outcomes_of(&world.outcomes().await, "Access Granted").is_empty());
 }
+
+#[tokio::test]
+async fn an_account_gatehouse_never_managed_is_passed_over_and_reported_not_failed() {
+    let world = World::new().await;
+    let accounts = ada_in_three_accounts(&world).await;
+    // Control Tower's Audit account, say: in the organization, no Gatehouse role, never
+    // baselined, untagged. (The emulator lets any role be assumed: the refusal is injected.)
+    let audit = world.create_bare_account("audit", None).await;
+    world.proxy.inject(deny_assume_role(audit.clone()));
+    let deps = world.deps("people-events");
+    let event = offboarding("E1", "2026-11-20T17:00:00Z");
+
+    let report = handle(&deps, event.clone())
+        .await
+        .expect("the offboarding finishes");
+    assert_eq!(report["result"], "applied", "{report}");
+    assert_eq!(report["accounts"][&audit], "unmanaged", "{report}");
+    for a in &accounts {
+        assert_eq!(report["accounts"][a], "revoked", "{report}");
+        let user = user_in(&world, a, ADA).await.unwrap();
+        assert_eq!(user.tag("gatehouse:status"), Some("disabled"));
+    }
+}
+
+#[tokio::test]
+async fn the_ways_in_close_before_anything_is_listed_and_what_is_left_is_retried() {
+    let world = World::new().await;
+    let dev = world.account("development").to_owned();
+    let deps = world.deps("people-events");
+    handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    add_credentials_by_hand(&world, &dev, ADA).await;
+    let before = user_in(&world, &dev, ADA).await.unwrap();
+    world.outcomes().await;
+
+    // An SCP denies listing service-specific credentials; access keys are throttled past the
+    // SDK's retries: the seal goes on with everything else, and hands the event back.
+    world.proxy.inject(query_error(
+        "ListServiceSpecificCredentials",
+        403,
+        "AccessDenied",
+    ));
+    world
+        .proxy
+        .inject(query_error("ListAccessKeys", 400, "Throttling"));
+    let event = offboarding("E1", "2026-11-20T17:00:00Z");
+    let err = handle(&deps, event.clone())
+        .await
+        .expect_err("not everything could be listed");
+    assert_ne!(err.kind(), FailureKind::Rejected, "{err}");
+    let half = user_in(&world, &dev, ADA).await.unwrap();
+    assert!(half.denied_all(), "deny-all attached");
+    assert!(!half.console, "console closed");
+    assert!(
+        half.groups.iter().all(|g| g == "hand-made"),
+        "out of managed groups"
+    );
+    assert_eq!(half.active_ssh_keys(), 0);
+    assert_eq!(half.active_signing_certificates(), 0);
+    assert!(half.mfa_devices.is_empty());
+    assert_eq!(
+        half.active_access_keys(),
+        2,
+        "could not be listed: left for redelivery"
+    );
+    assert_eq!(half.active_service_credentials(), 1, "could not be listed");
+    assert_eq!(
+        half.tag("gatehouse:status"),
+        Some("active"),
+        "not tagged disabled while anything may be open"
+    );
+    // The closers came first: nothing was listed before them.
+    let calls: Vec<String> = world
+        .proxy
+        .calls()
+        .into_iter()
+        .filter(|c| c.service == "iam")
+        .map(|c| c.operation)
+        .collect();
+    let first_list = calls
+        .iter()
+        .position(|op| op.starts_with("List") && op != "ListAttachedUserPolicies")
+        .unwrap();
+    for closer in ["AttachUserPolicy", "DeleteLoginProfile"] {
+        let at = calls.iter().position(|op| op == closer).unwrap();
+        assert!(at < first_list, "{closer} before any listing: {calls:?}");
+    }
+
+    world.proxy.clear_injections();
+    let report = handle(&deps, event.clone()).await.expect("redelivery");
+    assert_eq!(report["accounts"][&dev], "revoked");
+    let after = user_in(&world, &dev, ADA).await.unwrap();
+    assert_sealed(&before, &after, event["id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn a_hand_made_user_holding_a_leavers_name_is_reported_and_left_untouched() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    let (dev, test) = (
+        world.account("development").to_owned(),
+        world.account("testing").to_owned(),
+    );
+    handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let iam = world.iam(&test).await;
+    iam.create_user().user_name(ADA).send().await.unwrap();
+    iam.create_access_key().user_name(ADA).send().await.unwrap();
+    let hand_made = access::user(&iam, ADA).await.unwrap();
+    world.outcomes().await;
+
+    let report = handle(&deps, offboarding("E1", "2026-11-20T17:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(report["result"], "applied", "{report}");
+    assert_eq!(report["accounts"][&dev], "revoked");
+    assert_eq!(report["accounts"][&test], "conflict");
+    assert_eq!(
+        access::user(&iam, ADA).await.unwrap(),
+        hand_made,
+        "untouched"
+    );
+    let outcomes = world.outcomes().await;
+    let rejected = outcomes_of(&outcomes, "Request Rejected");
+    assert_eq!(rejected.len(), 1, "{outcomes:?}");
+    assert_eq!(rejected[0]["detail"]["accountId"], test.as_str());
+    assert!(rejected[0]["detail"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains(ADA));
+}

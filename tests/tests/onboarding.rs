@@ -8,7 +8,7 @@ use gatehouse::invocation::handle;
 use gatehouse_tests::access;
 use gatehouse_tests::capture::Logs;
 use gatehouse_tests::fixtures::{self, onboarding, with_new_id};
-use gatehouse_tests::proxy::deny_assume_role;
+use gatehouse_tests::proxy::{deny_assume_role, Call, Injected};
 use gatehouse_tests::scenario::{iam_writes, outcomes_of, placements};
 use gatehouse_tests::world::{World, ENVIRONMENTS};
 use serde_json::{json, Value};
@@ -467,11 +467,13 @@ async fn a_queue_batch_acknowledges_rejections_and_hands_back_failures_in_group_
         .await
         .contains_key("development"));
     assert!(placements(&world, "grace@example.com").await.is_empty());
-    assert_eq!(
-        world.proxy.calls_of("PutItem").len(),
-        2,
-        "msg-3 was never processed"
-    );
+    let employee_writes = world
+        .proxy
+        .calls_of("PutItem")
+        .iter()
+        .filter(|c| !c.body.contains("#account/"))
+        .count();
+    assert_eq!(employee_writes, 2, "msg-3 was never processed");
 
     // The role becomes assumable; the queue redelivers; the failed message converges.
     world.proxy.clear_injections();
@@ -515,6 +517,8 @@ async fn a_warm_onboarding_makes_only_the_calls_the_contract_needs() {
     let warm = world.proxy.counts();
     println!("warm onboarding into a baselined account: {warm:?}");
     let expected: BTreeMap<String, usize> = [
+        // The record written, then read again after access opened (a race guard).
+        ("dynamodb:GetItem", 1),
         ("dynamodb:PutItem", 1),
         ("events:PutEvents", 1),
         ("iam:AddUserToGroup", 1),
@@ -531,4 +535,48 @@ async fn a_warm_onboarding_makes_only_the_calls_the_contract_needs() {
         Some(&1),
         "one AssumeRole per account"
     );
+    assert_eq!(
+        cold.get("sts:GetCallerIdentity"),
+        Some(&1),
+        "the partition, once per process"
+    );
+}
+
+#[tokio::test]
+async fn the_partition_comes_from_the_functions_own_identity_asked_once() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    // A function running in the China partition: its identity says so, whatever the region.
+    world.proxy.inject(|call: &Call| {
+        (call.operation == "GetCallerIdentity").then(|| Injected {
+            status: 200,
+            body: "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+                   <GetCallerIdentityResult>\
+                   <Arn>arn:aws-cn:sts::123456789012:assumed-role/gatehouse-people-events/f</Arn>\
+                   <UserId>AROAEXAMPLE:f</UserId><Account>123456789012</Account>\
+                   </GetCallerIdentityResult>\
+                   <ResponseMetadata><RequestId>0</RequestId></ResponseMetadata>\
+                   </GetCallerIdentityResponse>"
+                .to_owned(),
+        })
+    });
+    for (id, email) in [("E1", "ada@example.com"), ("E2", "alan@example.com")] {
+        // Whether the emulator then accepts `aws-cn` ARNs is beside the point: what was asked is.
+        let _ = handle(
+            &deps,
+            onboarding(id, email, "engineering", "2026-11-02T10:00:00Z"),
+        )
+        .await;
+    }
+    assert_eq!(
+        world.proxy.calls_of("GetCallerIdentity").len(),
+        1,
+        "once per process"
+    );
+    let assumed = world.proxy.calls_of("AssumeRole");
+    assert!(!assumed.is_empty());
+    for call in assumed {
+        let arn = &call.params["RoleArn"];
+        assert!(arn.starts_with("arn:aws-cn:iam::"), "{arn}");
+    }
 }

@@ -97,7 +97,7 @@ async fn a_rehire_into_production_is_refused_unless_allow_listed() {
             "E9002",
             UNLISTED,
             "site-reliability",
-            "2026-12-01T09:00:00Z",
+            "2026-11-25T09:00:00Z",
         ),
     )
     .await

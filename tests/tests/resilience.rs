@@ -5,7 +5,7 @@
 
 use gatehouse::invocation::handle;
 use gatehouse::FailureKind;
-use gatehouse_tests::fixtures::{onboarding, transfer};
+use gatehouse_tests::fixtures::{offboarding, onboarding, transfer};
 use gatehouse_tests::proxy::{first, json_error, Injected};
 use gatehouse_tests::scenario::{iam_writes, outcomes_of, user_in, ADA};
 use gatehouse_tests::world::World;
@@ -139,13 +139,19 @@ async fn an_outcome_the_bus_refuses_fails_the_event_for_redelivery() {
             .to_string(),
         })
     });
-    let err = handle(
-        &deps,
-        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
-    )
-    .await
-    .expect_err("the outcome was not accepted");
+    let hire = onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z");
+    let err = handle(&deps, hire.clone())
+        .await
+        .expect_err("the outcome was not accepted");
     assert_eq!(err.kind(), FailureKind::Transient, "{err}");
+    // The user was made; the outcome the bus refused is kept with the employee's record.
+    let dev = world.account("development").to_owned();
+    assert!(user_in(&world, &dev, ADA).await.is_some());
+    let kept = world.directory_item("E1").await.unwrap();
+    assert!(
+        kept["pendingOutcomes"].contains("Access Granted"),
+        "{kept:?}"
+    );
 
     // A refusal nobody hears of is a silent drop: a bad event whose rejection cannot be
     // published is handed back, not acknowledged.
@@ -155,14 +161,77 @@ async fn an_outcome_the_bus_refuses_fails_the_event_for_redelivery() {
         .expect_err("the rejection was not accepted");
     assert_eq!(err.kind(), FailureKind::Transient, "{err}");
 
-    // Once the bus takes events again, the redelivered rejection is published.
+    // Once the bus takes events again, the redelivered rejection is published ...
     world.proxy.clear_injections();
     let report = handle(&deps, bad).await.unwrap();
     assert_eq!(report["result"], "rejected");
+    // ... and so is the grant: the redelivery changes nothing in the account, but publishes
+    // what was kept, once.
+    let report = handle(&deps, hire).await.unwrap();
+    assert_eq!(report["accounts"][&dev], "unchanged", "{report}");
     let outcomes = world.outcomes().await;
     let rejected = outcomes_of(&outcomes, "Request Rejected");
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0]["detail"]["employeeId"], "E2");
+    let granted = outcomes_of(&outcomes, "Access Granted");
+    assert_eq!(granted.len(), 1, "{outcomes:?}");
+    assert_eq!(granted[0]["detail"]["accountId"], dev.as_str());
+    assert!(granted[0]["detail"]["initialPasswordSecretArn"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("gatehouse/initial-password/{dev}/{ADA}")));
+    assert!(
+        !world
+            .directory_item("E1")
+            .await
+            .unwrap()
+            .contains_key("pendingOutcomes"),
+        "nothing kept once published"
+    );
+}
+
+#[tokio::test]
+async fn a_rehire_that_opens_access_after_a_concurrent_offboarding_sealed_it_is_sealed_again() {
+    let world = World::new().await;
+    let dev = world.account("development").to_owned();
+    let deps = world.deps("people-events");
+    handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    handle(&deps, offboarding("E1", "2026-11-10T17:00:00Z"))
+        .await
+        .unwrap();
+
+    // Outside the queue (two direct invocations), a rehire and a later offboarding run at once.
+    // The rehire's opening of the user (the deny-all coming off) is held back until the
+    // offboarding has sealed the user and finished.
+    let held = std::sync::atomic::AtomicBool::new(false);
+    world.proxy.delay(move |call| {
+        (call.operation == "DetachUserPolicy"
+            && !held.swap(true, std::sync::atomic::Ordering::SeqCst))
+        .then_some(std::time::Duration::from_millis(1500))
+    });
+    let (a, b) = (world.deps("people-events"), world.deps("people-events"));
+    let rehire = onboarding("E1", ADA, "engineering", "2026-11-20T09:00:00Z");
+    let leave = offboarding("E1", "2026-11-21T17:00:00Z");
+    let (ra, rb) = tokio::join!(handle(&a, rehire), async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        handle(&b, leave).await
+    });
+    ra.unwrap();
+    rb.unwrap();
+
+    let user = user_in(&world, &dev, ADA).await.unwrap();
+    assert!(user.denied_all(), "sealed again after the late opening");
+    assert!(!user.console && user.groups.is_empty(), "{user:?}");
+    assert_eq!(user.tag("gatehouse:status"), Some("disabled"));
+    assert_eq!(
+        world.directory_item("E1").await.unwrap()["status"],
+        "offboarded"
+    );
 }
 
 #[tokio::test]
@@ -184,9 +253,33 @@ async fn a_throttled_call_is_retried_by_the_sdk_and_the_event_succeeds() {
     .await
     .unwrap();
     assert_eq!(report["result"], "applied");
-    assert_eq!(
-        world.proxy.calls_of("PutItem").len(),
-        2,
-        "one throttled, one retried"
-    );
+    let record_writes = world
+        .proxy
+        .calls_of("PutItem")
+        .iter()
+        .filter(|c| !c.body.contains("#account/"))
+        .count();
+    assert_eq!(record_writes, 2, "one throttled, one retried");
+}
+
+#[tokio::test]
+async fn no_such_entity_right_after_a_create_is_waited_out_not_a_fault() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    // IAM's eventual consistency: the user just created is not yet visible to the next call.
+    world.proxy.inject(first(
+        1,
+        gatehouse_tests::proxy::query_error("AddUserToGroup", 404, "NoSuchEntity"),
+    ));
+    let hire = onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z");
+    let err = handle(&deps, hire.clone())
+        .await
+        .expect_err("not yet visible");
+    assert_eq!(err.kind(), FailureKind::Transient, "{err}");
+    let report = handle(&deps, hire).await.expect("the redelivery converges");
+    assert_eq!(report["accounts"][world.account("development")], "granted");
+    let user = user_in(&world, world.account("development"), ADA)
+        .await
+        .unwrap();
+    assert!(user.console && user.groups.contains("developers"));
 }

@@ -7,6 +7,7 @@
 
 use gatehouse::{Config, Deps};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 const FUNCTION: &str = "account-created";
@@ -14,20 +15,23 @@ const FUNCTION: &str = "account-created";
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    // A bad setting stops the function here, naming the variable, before any event is taken.
-    let config = Config::from_env()
-        .and_then(|c| c.require_account_setup().map(|()| c))
-        .map_err(|e| format!("{FUNCTION}: configuration: {e}"))?;
-    let sdk = aws_config::load_from_env().await;
+    // A bad setting stops the function here, naming the variable, before any event is taken,
+    // and is reported to the Runtime API as the init error (what the invocation answers).
+    let config = gatehouse::init::or_report(
+        FUNCTION,
+        Config::from_env().and_then(|c| c.require_account_setup().map(|()| c)),
+    )
+    .await?;
+    let sdk = gatehouse::sdk::load().await;
     let deps = Deps::new(config, &sdk, FUNCTION);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler(&deps, event)
     }))
     .await
 }
 
-async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
-    gatehouse::account_setup::handle_payload(deps, event.payload)
+async fn handler(deps: &Deps, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Diagnostic> {
+    gatehouse::account_setup::handle_bytes(deps, event.payload.get().as_bytes())
         .await
         .map_err(Diagnostic::from)
 }

@@ -6,6 +6,7 @@
 
 use gatehouse::{Config, Deps};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 const FUNCTION: &str = "people-events";
@@ -13,18 +14,19 @@ const FUNCTION: &str = "people-events";
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    // A bad setting stops the function here, naming the variable, before any event is taken.
-    let config = Config::from_env().map_err(|e| format!("{FUNCTION}: configuration: {e}"))?;
-    let sdk = aws_config::load_from_env().await;
+    // A bad setting stops the function here, naming the variable, before any event is taken,
+    // and is reported to the Runtime API as the init error (what the invocation answers).
+    let config = gatehouse::init::or_report(FUNCTION, Config::from_env()).await?;
+    let sdk = gatehouse::sdk::load().await;
     let deps = Deps::new(config, &sdk, FUNCTION);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         handler(&deps, event)
     }))
     .await
 }
 
-async fn handler(deps: &Deps, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
-    gatehouse::invocation::handle(deps, event.payload)
+async fn handler(deps: &Deps, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Diagnostic> {
+    gatehouse::invocation::handle_bytes(deps, event.payload.get().as_bytes())
         .await
         .map_err(Diagnostic::from)
 }

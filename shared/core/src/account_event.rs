@@ -9,13 +9,16 @@ use serde::Deserialize;
 use time::macros::format_description;
 use time::PrimitiveDateTime;
 
-use crate::envelope::{Envelope, Rejection};
+use std::collections::BTreeMap;
+
+use crate::envelope::{quoted, Envelope, Rejection};
 use crate::ids::{AccountId, EventId};
 
 pub const ORGANIZATIONS_SOURCE: &str = "aws.organizations";
 pub const CONTROL_TOWER_SOURCE: &str = "aws.controltower";
 pub const CREATE_ACCOUNT_RESULT: &str = "CreateAccountResult";
 pub const CREATE_MANAGED_ACCOUNT: &str = "CreateManagedAccount";
+pub const TAG_RESOURCE: &str = "TagResource";
 
 /// A validated account creation event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,73 @@ pub struct AccountEvent {
     /// Which service reported it, for the logs and outcomes.
     pub reported_by: Reporter,
     pub result: Creation,
+}
+
+impl AccountEvent {
+    /// The event as CloudTrail delivers it through EventBridge: what [`parse_account_event`]
+    /// reads back as this very event.
+    pub fn to_envelope(&self) -> serde_json::Value {
+        let (source, detail) = match (&self.result, self.reported_by) {
+            (Creation::Succeeded { account_id }, Reporter::ControlTower) => (
+                CONTROL_TOWER_SOURCE,
+                serde_json::json!({
+                    "eventName": CREATE_MANAGED_ACCOUNT,
+                    "serviceEventDetails": {"createManagedAccountStatus": {
+                        "state": "SUCCEEDED", "account": {"accountId": account_id}
+                    }}
+                }),
+            ),
+            (Creation::Failed { reason }, Reporter::ControlTower) => (
+                CONTROL_TOWER_SOURCE,
+                serde_json::json!({
+                    "eventName": CREATE_MANAGED_ACCOUNT,
+                    "serviceEventDetails": {"createManagedAccountStatus": {
+                        "state": "FAILED", "message": reason
+                    }}
+                }),
+            ),
+            (Creation::Succeeded { account_id }, _) => (
+                ORGANIZATIONS_SOURCE,
+                serde_json::json!({
+                    "eventName": CREATE_ACCOUNT_RESULT,
+                    "serviceEventDetails": {"createAccountStatus": {
+                        "state": "SUCCEEDED", "accountId": account_id
+                    }}
+                }),
+            ),
+            (Creation::Failed { reason }, _) => (
+                ORGANIZATIONS_SOURCE,
+                serde_json::json!({
+                    "eventName": CREATE_ACCOUNT_RESULT,
+                    "serviceEventDetails": {"createAccountStatus": {
+                        "state": "FAILED", "failureReason": reason
+                    }}
+                }),
+            ),
+            (Creation::Tagged { account_id, tags }, _) => (
+                ORGANIZATIONS_SOURCE,
+                serde_json::json!({
+                    "eventName": TAG_RESOURCE,
+                    "requestParameters": {
+                        "resourceId": account_id,
+                        "tags": tags.iter().map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                            .collect::<Vec<_>>(),
+                    }
+                }),
+            ),
+        };
+        serde_json::json!({
+            "version": "0",
+            "id": self.event_id.as_str(),
+            "detail-type": "AWS Service Event via CloudTrail",
+            "source": source,
+            "account": "111111111111",
+            "time": "2026-01-01T00:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        })
+    }
 }
 
 /// The service that reported an account's creation.
@@ -48,10 +118,22 @@ impl std::fmt::Display for Reporter {
     }
 }
 
+/// What happened to an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Creation {
-    Succeeded { account_id: AccountId },
-    Failed { reason: String },
+    Succeeded {
+        account_id: AccountId,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Tags were set on an existing account (Organizations' `TagResource`): Control Tower and
+    /// Account Factory for Terraform tag an account after creating it, so this is when its
+    /// environment becomes known.
+    Tagged {
+        account_id: AccountId,
+        tags: BTreeMap<String, String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -59,6 +141,20 @@ pub enum Creation {
 struct CloudTrailDetail {
     event_name: String,
     service_event_details: Option<ServiceEventDetails>,
+    request_parameters: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagResourceParameters {
+    resource_id: String,
+    tags: Vec<TagParameter>,
+}
+
+#[derive(Deserialize)]
+struct TagParameter {
+    key: String,
+    value: String,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +221,33 @@ pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
             }
             creation(&status.state, status.account_id, status.failure_reason).map_err(reject)?
         }
+        (ORGANIZATIONS_SOURCE, TAG_RESOURCE) => {
+            let parameters: TagResourceParameters = detail
+                .request_parameters
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| {
+                    reject(format!(
+                        "TagResource with unreadable requestParameters: {e}"
+                    ))
+                })?
+                .ok_or_else(|| reject("TagResource without requestParameters".into()))?;
+            // Organizations tags roots, OUs and policies too: only an account is Gatehouse's.
+            let account_id = AccountId::parse(&parameters.resource_id).map_err(|_| {
+                reject(format!(
+                    "TagResource of {}, which is not an account",
+                    quoted(&parameters.resource_id)
+                ))
+            })?;
+            Creation::Tagged {
+                account_id,
+                tags: parameters
+                    .tags
+                    .into_iter()
+                    .map(|t| (t.key, t.value))
+                    .collect(),
+            }
+        }
         (CONTROL_TOWER_SOURCE, CREATE_MANAGED_ACCOUNT) => {
             let status = details
                 .and_then(|d| d.create_managed_account_status)
@@ -136,7 +259,9 @@ pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
         }
         (source, name) => {
             return Err(reject(format!(
-                "event `{name}` from `{source}` is not an account creation Gatehouse handles"
+                "event {} from {} is not an account event Gatehouse handles",
+                quoted(name),
+                quoted(source)
             )))
         }
     };
@@ -280,5 +405,35 @@ mod tests {
         assert_eq!(Reporter::ControlTower.to_string(), "controltower");
         let e = parse_account_event(&fixture("create-account-result-succeeded.json")).unwrap();
         assert_eq!(e.reported_by, Reporter::Organizations);
+    }
+
+    #[test]
+    fn a_tag_set_on_an_account_is_understood() {
+        let e = parse_account_event(&fixture("tag-resource-environment.json")).unwrap();
+        let Creation::Tagged { account_id, tags } = e.result else {
+            panic!("not a tag event: {:?}", e.result)
+        };
+        assert_eq!(account_id.as_str(), "444455556666");
+        assert_eq!(tags["environment"], "staging");
+        assert_eq!(tags.len(), 2);
+        assert_eq!(e.reported_by, Reporter::Organizations);
+    }
+
+    #[test]
+    fn a_tag_on_anything_but_an_account_is_refused() {
+        for resource in ["ou-ab12-cdef3456", "r-ab12", "p-FullAWSAccess"] {
+            let bytes = edit("tag-resource-environment.json", |v| {
+                v["detail"]["requestParameters"]["resourceId"] = resource.into();
+            });
+            let r = parse_account_event(&bytes).unwrap_err();
+            assert!(r.reason.contains("not an account"), "{}", r.reason);
+        }
+        let no_parameters = edit("tag-resource-environment.json", |v| {
+            v["detail"]
+                .as_object_mut()
+                .unwrap()
+                .remove("requestParameters");
+        });
+        assert!(parse_account_event(&no_parameters).is_err());
     }
 }

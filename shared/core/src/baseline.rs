@@ -1,6 +1,6 @@
 //! An account's baseline, decided: the password policy Gatehouse requires and the policies each
-//! managed group must carry (the documents themselves are [`crate::documents`]). The shell's `iam::baseline` only reads what an account holds and
-//! writes the difference these functions name.
+//! managed group must carry (the documents themselves are [`crate::documents`]). The shell's
+//! `iam::baseline` only reads what an account holds and writes the difference these name.
 
 use std::collections::BTreeSet;
 
@@ -37,17 +37,38 @@ pub struct CurrentPasswordPolicy {
 }
 
 impl PasswordPolicy {
-    /// Whether `current` is already exactly this policy (then nothing is written).
-    pub fn is_met_by(&self, current: &CurrentPasswordPolicy) -> bool {
-        current.minimum_length == Some(self.minimum_length)
-            && current.require_symbols
-            && current.require_numbers
-            && current.require_uppercase
-            && current.require_lowercase
-            && current.allow_users_to_change
-            && current.max_age_days == Some(self.max_age_days)
-            && current.reuse_prevention == Some(self.reuse_prevention)
-            && current.hard_expiry != Some(true)
+    /// The password policy to set in an account that has `current` (`None`: none at all), or
+    /// `None` when nothing needs writing. Gatehouse never weakens an account: each field keeps
+    /// the stricter of the account's value and Gatehouse's (longer minimum, every character
+    /// class, shorter maximum age, longer reuse memory, hard expiry if the account has it).
+    /// Users may always change their own password: Gatehouse's initial passwords must be.
+    pub fn applied_to(
+        &self,
+        current: Option<&CurrentPasswordPolicy>,
+    ) -> Option<CurrentPasswordPolicy> {
+        let none = CurrentPasswordPolicy::default();
+        let c = current.unwrap_or(&none);
+        let wanted = CurrentPasswordPolicy {
+            minimum_length: Some(c.minimum_length.unwrap_or(0).max(self.minimum_length)),
+            require_symbols: true,
+            require_numbers: true,
+            require_uppercase: true,
+            require_lowercase: true,
+            allow_users_to_change: true,
+            max_age_days: Some(match c.max_age_days {
+                Some(days) if days > 0 => days.min(self.max_age_days),
+                _ => self.max_age_days,
+            }),
+            reuse_prevention: Some(c.reuse_prevention.unwrap_or(0).max(self.reuse_prevention)),
+            hard_expiry: Some(c.hard_expiry == Some(true)),
+        };
+        let unchanged = current.is_some_and(|c| {
+            CurrentPasswordPolicy {
+                hard_expiry: Some(c.hard_expiry == Some(true)),
+                ..c.clone()
+            } == wanted
+        });
+        (!unchanged).then_some(wanted)
     }
 }
 
@@ -84,54 +105,58 @@ mod tests {
     }
 
     #[test]
-    fn the_password_policy_is_met_only_by_itself() {
-        assert!(PASSWORD_POLICY.is_met_by(&strict()));
-        assert!(PASSWORD_POLICY.is_met_by(&CurrentPasswordPolicy {
+    fn an_account_with_no_policy_gets_gatehouses() {
+        assert_eq!(PASSWORD_POLICY.applied_to(None), Some(strict()));
+        assert_eq!(
+            PASSWORD_POLICY.applied_to(Some(&CurrentPasswordPolicy::default())),
+            Some(strict())
+        );
+    }
+
+    #[test]
+    fn gatehouses_policy_already_there_is_left_alone() {
+        assert_eq!(PASSWORD_POLICY.applied_to(Some(&strict())), None);
+        let unset_expiry = CurrentPasswordPolicy {
             hard_expiry: None,
             ..strict()
-        }));
-        assert!(!PASSWORD_POLICY.is_met_by(&CurrentPasswordPolicy::default()));
-        let variants = [
-            CurrentPasswordPolicy {
-                minimum_length: Some(8),
+        };
+        assert_eq!(PASSWORD_POLICY.applied_to(Some(&unset_expiry)), None);
+    }
+
+    #[test]
+    fn a_stricter_account_is_never_weakened_field_by_field() {
+        let stricter = CurrentPasswordPolicy {
+            minimum_length: Some(20),
+            max_age_days: Some(30),
+            reuse_prevention: Some(24),
+            hard_expiry: Some(true),
+            ..strict()
+        };
+        assert_eq!(
+            PASSWORD_POLICY.applied_to(Some(&stricter)),
+            None,
+            "kept as is"
+        );
+        let mixed = CurrentPasswordPolicy {
+            minimum_length: Some(20),
+            require_symbols: false,
+            max_age_days: Some(365),
+            reuse_prevention: Some(5),
+            ..CurrentPasswordPolicy::default()
+        };
+        assert_eq!(
+            PASSWORD_POLICY.applied_to(Some(&mixed)),
+            Some(CurrentPasswordPolicy {
+                minimum_length: Some(20),
                 ..strict()
-            },
-            CurrentPasswordPolicy {
-                require_symbols: false,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                require_numbers: false,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                require_uppercase: false,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                require_lowercase: false,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                allow_users_to_change: false,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                max_age_days: None,
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                reuse_prevention: Some(5),
-                ..strict()
-            },
-            CurrentPasswordPolicy {
-                hard_expiry: Some(true),
-                ..strict()
-            },
-        ];
-        for v in variants {
-            assert!(!PASSWORD_POLICY.is_met_by(&v), "{v:?}");
-        }
+            }),
+            "the longer minimum kept, everything weaker raised"
+        );
+        let no_expiry = CurrentPasswordPolicy {
+            max_age_days: Some(0),
+            ..strict()
+        };
+        assert_eq!(PASSWORD_POLICY.applied_to(Some(&no_expiry)), Some(strict()));
     }
 
     #[test]

@@ -39,21 +39,6 @@ impl Placement<'_> {
     }
 }
 
-/// The partition of an AWS region (`aws` for every commercial region).
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else {
-        "aws"
-    }
-}
-
 /// `GatehouseUserBoundary`: the ceiling of every managed user.
 pub fn boundary(policy: &Policy, at: Placement) -> String {
     render(
@@ -321,16 +306,6 @@ mod tests {
             render(r#"["a","${L}","b"]"#, &[("L", Value::List(&empty))]),
             r#"["a","b"]"#
         );
-    }
-
-    #[test]
-    fn partitions_follow_regions() {
-        assert_eq!(partition_of("us-east-1"), "aws");
-        assert_eq!(partition_of("eu-west-3"), "aws");
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of("us-iso-east-1"), "aws-iso");
-        assert_eq!(partition_of("us-isob-east-1"), "aws-iso-b");
     }
 
     #[test]

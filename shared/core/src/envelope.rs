@@ -86,8 +86,80 @@ impl Envelope {
                 bytes.len()
             )));
         }
+        unique_keys(bytes)?;
         serde_json::from_slice(bytes)
             .map_err(|e| Rejection::new(format!("not an EventBridge envelope: {e}")))
+    }
+}
+
+/// Refuses JSON in which an object names a key twice, at any depth. Parsers disagree on which
+/// one counts (serde keeps the last, others the first), so such an event can be read as two
+/// different events: `{"employeeId":"E1","employeeId":"E9001"}` is nobody's request.
+pub fn unique_keys(bytes: &[u8]) -> Result<(), Rejection> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match UniqueKeys.deserialize(&mut de) {
+        Ok(()) => Ok(()),
+        // Invalid JSON is for the real parse to describe; only duplicates are refused here.
+        Err(e) if e.is_data() => Err(Rejection::new(e.to_string())),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Walks a JSON value, failing on the first object that repeats a key.
+struct UniqueKeys;
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(UniqueKeys)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {} appears twice in one object",
+                    quoted(&key)
+                )));
+            }
+            map.next_value_seed(UniqueKeys)?;
+        }
+        Ok(())
     }
 }
 
@@ -101,6 +173,32 @@ mod tests {
         let r = Envelope::parse(&big).unwrap_err();
         assert!(r.reason.contains("bytes"), "{}", r.reason);
         assert!(r.event_id.is_none());
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_at_any_depth() {
+        let r = Envelope::parse(
+            br#"{"id":"1","detail-type":"x","source":"s","time":"t",
+                 "detail":{"employeeId":"E1","employeeId":"E9001"}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            r.reason.contains("employeeId") && r.reason.contains("twice"),
+            "{}",
+            r.reason
+        );
+        assert!(Envelope::parse(
+            br#"{"id":"1","id":"2","detail-type":"x","source":"s","time":"t","detail":{}}"#
+        )
+        .is_err());
+        assert!(unique_keys(br#"{"a":[{"b":1},{"b":2}],"c":{"b":{"b":3}}}"#).is_ok());
+        assert!(unique_keys(br#"{"a":[{"b":1,"b":2}]}"#).is_err());
+        // Broken JSON is left for the real parse to describe.
+        assert!(unique_keys(b"{\"a\": ").is_ok());
+        assert!(Envelope::parse(b"{\"a\": ")
+            .unwrap_err()
+            .reason
+            .starts_with("not an"));
     }
 
     #[test]

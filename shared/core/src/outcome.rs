@@ -2,7 +2,7 @@
 //! Plain data here; the shell publishes them on the bus. No outcome ever carries a credential: a
 //! new password is referred to by its secret's ARN.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::envelope::Rejection;
 use crate::ids::{AccountId, EmployeeId};
@@ -100,6 +100,24 @@ impl Outcome {
     }
 }
 
+/// An outcome as it goes on the bus: its detail-type and its detail, as JSON. What is kept in
+/// the directory when the bus refuses it, to be published on the next try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BusEvent {
+    pub detail_type: String,
+    pub detail: String,
+}
+
+impl From<&Outcome> for BusEvent {
+    fn from(o: &Outcome) -> Self {
+        BusEvent {
+            detail_type: o.detail_type().to_owned(),
+            detail: o.detail().to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +165,9 @@ mod tests {
         });
         assert_eq!(baselined.detail_type(), "Account Baselined");
         assert_eq!(baselined.detail()["backfilled"], 2);
+        let kept = BusEvent::from(&baselined);
+        assert_eq!(kept.detail_type, "Account Baselined");
+        let again: BusEvent = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();
+        assert_eq!(again, kept);
     }
 }

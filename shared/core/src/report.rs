@@ -42,6 +42,10 @@ pub enum AccountResult {
     Unchanged,
     /// The user name is taken by a user Gatehouse does not manage, or another employee's.
     Conflict,
+    /// Not entered: the provisioner role cannot be assumed there and Gatehouse has never laid
+    /// its baseline there (an account that joined by invitation, Control Tower's Audit and Log
+    /// Archive), so it has no user of Gatehouse's to close. Reported, not a failure.
+    Unmanaged,
 }
 
 impl EventReport {

@@ -81,7 +81,7 @@ mod tests {
         let bytes = serde_json::to_vec(&r.envelope()).unwrap();
         let policy = crate::policy::Policy::builtin().unwrap();
         let crate::hr_event::Inbound::Sync(item) =
-            crate::hr_event::parse_inbound(&bytes, &policy).unwrap()
+            crate::hr_event::parse_inbound(&bytes, &policy, crate::ids::Timestamp::now()).unwrap()
         else {
             panic!("not a sync item")
         };

@@ -344,3 +344,50 @@ fn the_boundary_protects_the_roles_the_policy_file_names() {
         }
     }
 }
+
+#[test]
+fn people_need_mfa_and_a_service_account_in_the_same_group_does_not() {
+    let policy = Policy::builtin().unwrap();
+    let id = AccountId::parse(ACCOUNT).unwrap();
+    let mfa: Value = serde_json::from_str(&documents::enforce_mfa(Placement {
+        partition: "aws",
+        account: &id,
+    }))
+    .unwrap();
+    let a = laid(&policy);
+    // What a shared group grants, plus the MFA policy it carries, capped by the boundary.
+    let group: Value =
+        serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    let as_user = |user: &str, mfa_present: Option<&str>| {
+        let mut r = Request::new("s3:GetObject", "arn:aws:s3:::bucket/key")
+            .with("aws:PrincipalArn", arn(user));
+        if let Some(m) = mfa_present {
+            r = r.with("aws:MultiFactorAuthPresent", m);
+        }
+        evaluate(&[&group, &mfa], Some(&a.boundary), &r)
+    };
+    let person = "user/gatehouse/people/ada@example.com";
+    let service = "user/gatehouse/service/svc-ci";
+    assert_eq!(as_user(person, Some("false")), Decision::ExplicitDeny);
+    assert_eq!(
+        as_user(person, None),
+        Decision::ExplicitDeny,
+        "access keys, no MFA"
+    );
+    assert_eq!(as_user(person, Some("true")), Decision::Allowed);
+    assert_eq!(
+        as_user(service, None),
+        Decision::Allowed,
+        "a key, no MFA, works"
+    );
+    assert_eq!(as_user(service, Some("false")), Decision::Allowed);
+    // A person may still set up MFA without it.
+    let enable = Request::new("iam:EnableMFADevice", arn(person))
+        .with("aws:PrincipalArn", arn(person))
+        .with("aws:username", "ada@example.com")
+        .with("aws:MultiFactorAuthPresent", "false");
+    assert_eq!(
+        evaluate(&[&group, &mfa], Some(&a.boundary), &enable),
+        Decision::Allowed
+    );
+}

@@ -4,7 +4,7 @@
 //! The people themselves are brought in by `people-events`, from the FIFO work queue: backfill
 //! and HR events for one person then go through one ordered queue and can never race.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use gatehouse_core::access::Access;
 use gatehouse_core::account_event::{parse_account_event, AccountEvent, Creation};
@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use crate::deps::Deps;
 use crate::error::Error;
 use crate::iam::{AccountIam, ServiceAccount};
+use crate::org::Account;
 
 /// Handles a validated account creation event.
 pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Error> {
@@ -34,17 +35,24 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             return Ok(report);
         }
         Creation::Succeeded { account_id } => account_id,
+        Creation::Tagged { account_id, tags } => {
+            if !tags.contains_key(&deps.config.policy.environment_tag) {
+                let why = format!(
+                    "was tagged, but not with {}: nothing for Gatehouse to do",
+                    deps.config.policy.environment_tag
+                );
+                return refuse(deps, event, account_id, None, &why).await;
+            }
+            // The cached list may know the account from before it was tagged.
+            deps.accounts.invalidate().await;
+            account_id
+        }
     };
-    // A new account is, by definition, one the cached list does not know: `find` refreshes.
-    let Some(account) = deps.accounts.find(account_id).await? else {
-        return refuse(
-            deps,
-            event,
-            account_id,
-            None,
-            "is not an ACTIVE account of this organization",
-        )
-        .await;
+    let Some(account) = settled(deps, account_id).await? else {
+        return Err(Error::NotYet {
+            account: account_id.to_string(),
+            what: "a place among the organization's ACTIVE accounts".into(),
+        });
     };
     let policy = &deps.config.policy;
     let environment = match account.environment {
@@ -57,7 +65,11 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             return refuse(deps, event, account_id, None, &why).await;
         }
         None => {
-            let why = format!("has no {} tag; it is left alone", policy.environment_tag);
+            let why = format!(
+                "has no {} tag; it is left alone until it is tagged (a TagResource event brings \
+                 it in)",
+                policy.environment_tag
+            );
             return refuse(deps, event, account_id, None, &why).await;
         }
     };
@@ -72,7 +84,11 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             deps.config.account_wait,
         )
         .await?;
-    let iam = AccountIam::new(client, account_id.clone(), deps.credentials.partition());
+    let iam = AccountIam::new(
+        client,
+        account_id.clone(),
+        deps.credentials.partition().await?,
+    );
     let mut report = SetupReport::new(event.event_id.as_str(), SetupResult::Baselined);
     report.account_id = Some(account_id.to_string());
     report.environment = Some(environment.clone());
@@ -122,6 +138,10 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         }
     }
 
+    deps.directory
+        .record_baseline(account_id, &environment)
+        .await?;
+
     // Backfill: everyone active whose team is granted this environment.
     let requests: Vec<SyncRequest> = deps
         .directory
@@ -156,6 +176,31 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
           created = ?report.created, backfilled = report.backfilled,
           elapsed_ms = started.elapsed().as_millis() as u64, "account set up");
     Ok(report)
+}
+
+/// The account as the organization lists it, waiting (within `GATEHOUSE_ACCOUNT_WAIT_SECONDS`)
+/// for what a brand-new account may not show yet: its place among the ACTIVE accounts
+/// (Organizations' listing lags its events) and its environment tag (Control Tower and AFT tag
+/// after creating). `None`: still not listed when the wait ran out. An account still untagged
+/// then is returned as it is, to be reported and left alone.
+async fn settled(deps: &Deps, account_id: &AccountId) -> Result<Option<Account>, Error> {
+    let deadline = Instant::now() + deps.config.account_wait;
+    let mut delay = Duration::from_millis(250);
+    loop {
+        // An id the cached list does not know refreshes it (`find`).
+        let found = deps.accounts.find(account_id).await?;
+        if found.as_ref().is_some_and(|a| a.environment.is_some()) {
+            return Ok(found);
+        }
+        if Instant::now() + delay > deadline {
+            return Ok(found);
+        }
+        info!(account = %account_id, listed = found.is_some(), retry_in_ms = delay.as_millis() as u64,
+              "account not listed or not tagged yet");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(8));
+        deps.accounts.invalidate().await;
+    }
 }
 
 fn rejected(
@@ -197,8 +242,14 @@ pub async fn handle_payload(
     deps: &Deps,
     payload: serde_json::Value,
 ) -> Result<serde_json::Value, Error> {
-    let bytes = serde_json::to_vec(&payload).unwrap_or_default();
-    let report = match parse_account_event(&bytes) {
+    // Re-encoding a `Value` cannot fail.
+    handle_bytes(deps, &serde_json::to_vec(&payload).unwrap_or_default()).await
+}
+
+/// Handles one invocation payload as the bytes Lambda delivered (see
+/// [`crate::invocation::handle_bytes`] for why the raw text, not a parsed `Value`).
+pub async fn handle_bytes(deps: &Deps, bytes: &[u8]) -> Result<serde_json::Value, Error> {
+    let report = match parse_account_event(bytes) {
         Ok(event) => handle(deps, &event).await?,
         Err(rejection) => reject_input(deps, rejection).await?,
     };

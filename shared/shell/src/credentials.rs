@@ -27,7 +27,8 @@ pub struct CredentialsBroker {
     sts: aws_sdk_sts::Client,
     base: SdkConfig,
     function: String,
-    partition: String,
+    /// From the functions' own identity, asked once per process.
+    partition: tokio::sync::OnceCell<String>,
     slots: SyncMutex<HashMap<(AccountId, String), Slot>>,
 }
 
@@ -35,20 +36,39 @@ impl CredentialsBroker {
     /// `function` names the calling function in every session name, for CloudTrail.
     pub fn new(base: &SdkConfig, function: &str) -> Self {
         CredentialsBroker {
-            sts: aws_sdk_sts::Client::new(base),
+            sts: crate::sdk::sts(base),
             base: base.clone(),
             function: function.to_owned(),
-            partition: gatehouse_core::documents::partition_of(
-                base.region().map(|r| r.as_ref()).unwrap_or("us-east-1"),
-            )
-            .to_owned(),
+            partition: tokio::sync::OnceCell::new(),
             slots: SyncMutex::new(HashMap::new()),
         }
     }
 
-    /// The partition the functions run in (from their region), which every ARN names.
-    pub fn partition(&self) -> &str {
-        &self.partition
+    /// The partition the functions run in, which every ARN names: read from the caller's own
+    /// identity (`GetCallerIdentity`, which needs no permission) on first use, since a region
+    /// name does not reliably say it (new partitions come with new region prefixes).
+    pub async fn partition(&self) -> Result<&str, Error> {
+        self.partition
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| aws("sts", "GetCallerIdentity", None, e))?;
+                let arn = out.arn().ok_or(Error::IncompleteAnswer {
+                    operation: "GetCallerIdentity",
+                    missing: "Arn",
+                })?;
+                partition_of_arn(arn)
+                    .map(str::to_owned)
+                    .ok_or(Error::IncompleteAnswer {
+                        operation: "GetCallerIdentity",
+                        missing: "a partition in the Arn",
+                    })
+            })
+            .await
+            .map(String::as_str)
     }
 
     /// An IAM client acting as `role` in `account`; `role` is the role's path and name as its
@@ -124,7 +144,7 @@ impl CredentialsBroker {
         role: &str,
         event: &EventId,
     ) -> Result<(aws_sdk_iam::Client, SystemTime), Error> {
-        let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition);
+        let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition().await?);
         let out = self
             .sts
             .assume_role()
@@ -148,10 +168,25 @@ impl CredentialsBroker {
             "gatehouse-assumed-role",
         );
         let config = aws_sdk_iam::config::Builder::from(&self.base)
+            .retry_partition(crate::sdk::retry_partition())
             .credentials_provider(provider)
             .build();
         Ok((aws_sdk_iam::Client::from_conf(config), expires))
     }
+}
+
+/// The partition of `arn:<partition>:<service>:…`, if it is one.
+fn partition_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    let partition = match (parts.next(), parts.next()) {
+        (Some("arn"), Some(p)) => p,
+        _ => return None,
+    };
+    let valid = !partition.is_empty()
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    valid.then_some(partition)
 }
 
 /// `<function>@<event id>`, within STS's rules: 2–64 characters of `[\w+=,.@-]`.
@@ -178,6 +213,20 @@ fn session_name(function: &str, event: &EventId) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_partition_is_the_second_field_of_an_arn() {
+        let arn = "arn:aws-cn:sts::123456789012:assumed-role/r/s";
+        assert_eq!(partition_of_arn(arn), Some("aws-cn"));
+        assert_eq!(
+            partition_of_arn("arn:aws-iso-e:iam::1:role/x"),
+            Some("aws-iso-e")
+        );
+        assert_eq!(partition_of_arn("arn::iam::1:role/x"), None);
+        assert_eq!(partition_of_arn("arn:AWS:iam::1:role/x"), None);
+        assert_eq!(partition_of_arn("nra:aws:iam::1:role/x"), None);
+        assert_eq!(partition_of_arn("arn"), None);
+    }
 
     #[test]
     fn session_names_name_function_and_event_within_sts_rules() {

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::iam::AccountIam;
 use crate::org::AccountDirectory;
 use crate::queue::WorkQueue;
+use crate::sdk;
 use crate::secrets::PasswordVault;
 
 /// Set once the baseline of one (account, environment) is known to be in place.
@@ -41,24 +42,18 @@ impl Deps {
     pub fn new(config: Config, sdk: &SdkConfig, function: &str) -> Deps {
         Deps {
             accounts: AccountDirectory::new(
-                aws_sdk_organizations::Client::new(sdk),
+                sdk::organizations(sdk),
                 config.policy.environment_tag.clone(),
                 config.account_cache_ttl,
             ),
             credentials: CredentialsBroker::new(sdk, function),
-            directory: EmployeeDirectory::new(
-                aws_sdk_dynamodb::Client::new(sdk),
-                config.directory_table.clone(),
-            ),
-            vault: PasswordVault::new(aws_sdk_secretsmanager::Client::new(sdk)),
-            outcomes: OutcomePublisher::new(
-                aws_sdk_eventbridge::Client::new(sdk),
-                config.event_bus.clone(),
-            ),
+            directory: EmployeeDirectory::new(sdk::dynamodb(sdk), config.directory_table.clone()),
+            vault: PasswordVault::new(sdk::secretsmanager(sdk)),
+            outcomes: OutcomePublisher::new(sdk::eventbridge(sdk), config.event_bus.clone()),
             work_queue: config
                 .work_queue_url
                 .clone()
-                .map(|url| WorkQueue::new(aws_sdk_sqs::Client::new(sdk), url)),
+                .map(|url| WorkQueue::new(sdk::sqs(sdk), url)),
             baselined: StdMutex::new(HashMap::new()),
             config,
         }
@@ -71,7 +66,7 @@ impl Deps {
         Ok(AccountIam::new(
             client,
             account.clone(),
-            self.credentials.partition(),
+            self.credentials.partition().await?,
         ))
     }
 
@@ -93,8 +88,8 @@ impl Deps {
         // A failed attempt leaves the cell empty, so the next event tries again.
         cell.get_or_try_init(|| async {
             iam.ensure_baseline(&self.config.policy, environment)
-                .await
-                .map(drop)
+                .await?;
+            self.directory.record_baseline(account, environment).await
         })
         .await?;
         Ok(iam)

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use gatehouse_core::hr_event::{Change, HrEvent};
-use gatehouse_core::ids::{EmployeeId, Team, Timestamp};
+use gatehouse_core::ids::{AccountId, EmployeeId, Team, Timestamp};
+use gatehouse_core::outcome::BusEvent;
 use gatehouse_core::record::EmployeeRecord;
 use gatehouse_core::standing::{merge, timestamp, Person, Standing, Status, StatusMark};
 
@@ -29,6 +30,8 @@ pub enum Recorded {
     Current {
         record: EmployeeRecord,
         before: Option<EmployeeRecord>,
+        /// Outcomes of earlier events the bus refused, to publish now.
+        pending: Vec<BusEvent>,
     },
     /// The event is older than what it speaks of: it changes nothing.
     Stale,
@@ -38,6 +41,15 @@ pub enum Recorded {
 struct Stored {
     standing: Standing,
     version: u64,
+    /// Outcomes the bus refused, kept until they are published (`pendingOutcomes`).
+    pending: Vec<BusEvent>,
+}
+
+/// An employee's record with the outcomes still to publish for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub record: EmployeeRecord,
+    pub pending: Vec<BusEvent>,
 }
 
 pub struct EmployeeDirectory {
@@ -72,15 +84,25 @@ impl EmployeeDirectory {
             if merged.stale {
                 return Ok(Recorded::Stale);
             }
+            let pending = known
+                .as_ref()
+                .map(|k| k.pending.clone())
+                .unwrap_or_default();
             let current = Recorded::Current {
                 record: EmployeeRecord::from(&merged.standing),
                 before,
+                pending: pending.clone(),
             };
             if !merged.changed {
                 return Ok(current);
             }
             match self
-                .write(&merged.standing, known.as_ref().map(|k| k.version), event)
+                .write(
+                    &merged.standing,
+                    known.as_ref().map(|k| k.version),
+                    &pending,
+                    event,
+                )
                 .await?
             {
                 None => return Ok(current),
@@ -105,9 +127,13 @@ impl EmployeeDirectory {
         &self,
         standing: &Standing,
         version: Option<u64>,
+        pending: &[BusEvent],
         event: &HrEvent,
     ) -> Result<Option<Option<HashMap<String, AttributeValue>>>, Error> {
         let mut item = to_item(standing);
+        if !pending.is_empty() {
+            item.insert(PENDING.into(), pending_value(pending));
+        }
         item.insert("version".into(), n(version.map_or(1, |v| v + 1)));
         item.insert("updatedAt".into(), s(&Timestamp::now().rfc3339()));
         item.insert("updatedBy".into(), s(event.event_id.as_str()));
@@ -172,13 +198,92 @@ impl EmployeeDirectory {
             .collect()
     }
 
-    /// The record of one employee, read consistently.
-    pub async fn get(&self, id: &EmployeeId) -> Result<Option<EmployeeRecord>, Error> {
-        Ok(self
-            .read(id)
-            .await?
-            .map(|k| EmployeeRecord::from(&k.standing)))
+    /// Remembers that Gatehouse has laid its baseline in `account`: from then on, an account
+    /// that refuses the provisioner role is a fault, not an account Gatehouse never managed.
+    /// Kept in the directory table under a key no employee id can take (`#account/<id>`).
+    pub async fn record_baseline(
+        &self,
+        account: &AccountId,
+        environment: &str,
+    ) -> Result<(), Error> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("employeeId", s(&account_key(account)))
+            .item("accountId", s(account.as_str()))
+            .item("environment", s(environment))
+            .item("baselinedAt", s(&Timestamp::now().rfc3339()))
+            .send()
+            .await
+            .map_err(|e| aws("dynamodb", "PutItem", None, e))?;
+        Ok(())
     }
+
+    /// Whether Gatehouse has ever laid its baseline in `account`.
+    pub async fn was_baselined(&self, account: &AccountId) -> Result<bool, Error> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("employeeId", s(&account_key(account)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
+        Ok(out.item.is_some())
+    }
+
+    /// The record of one employee, read consistently, with its pending outcomes.
+    pub async fn get(&self, id: &EmployeeId) -> Result<Option<Entry>, Error> {
+        Ok(self.read(id).await?.map(|k| Entry {
+            record: EmployeeRecord::from(&k.standing),
+            pending: k.pending,
+        }))
+    }
+
+    /// Replaces the employee's pending outcomes (none: removes them). Outcomes the bus refused
+    /// after the accounts were changed are kept here, so that the next delivery (which finds
+    /// nothing left to change) or the next event for the employee publishes them: an outcome
+    /// is never lost. The standing's version is not touched.
+    pub async fn set_pending(&self, id: &EmployeeId, pending: &[BusEvent]) -> Result<(), Error> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("employeeId", s(id.as_str()))
+            .condition_expression("attribute_exists(employeeId)")
+            .expression_attribute_names("#p", PENDING);
+        let request = if pending.is_empty() {
+            request.update_expression("REMOVE #p")
+        } else {
+            request
+                .update_expression("SET #p = :p")
+                .expression_attribute_values(":p", pending_value(pending))
+        };
+        request
+            .send()
+            .await
+            .map_err(|e| aws("dynamodb", "UpdateItem", None, e))?;
+        Ok(())
+    }
+}
+
+/// The attribute holding an employee's pending outcomes: a list of JSON strings.
+const PENDING: &str = "pendingOutcomes";
+
+fn pending_value(pending: &[BusEvent]) -> AttributeValue {
+    AttributeValue::L(
+        pending
+            .iter()
+            // A struct of two strings: serializing it cannot fail.
+            .map(|e| s(&serde_json::to_string(e).unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// The key of an account's baseline record: `#` cannot start an employee id.
+fn account_key(account: &AccountId) -> String {
+    format!("#account/{account}")
 }
 
 /// The item of a standing. `status` is derived (the scan for active employees filters on it).
@@ -269,7 +374,22 @@ fn parse_stored(item: &HashMap<String, AttributeValue>) -> Result<Stored, Error>
         .and_then(|v| v.as_ss().ok())
         .map(|v| v.iter().cloned().collect())
         .unwrap_or_default();
+    let pending = match item.get(PENDING) {
+        None => Vec::new(),
+        Some(v) => v
+            .as_l()
+            .map_err(|_| corrupt("pendingOutcomes"))?
+            .iter()
+            .map(|e| {
+                e.as_s()
+                    .ok()
+                    .and_then(|text| serde_json::from_str(text).ok())
+                    .ok_or_else(|| corrupt("pendingOutcomes"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
     Ok(Stored {
+        pending,
         standing: Standing {
             employee_id,
             person,

@@ -10,6 +10,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use gatehouse_core::batch::{handle_batch, Handled, Message};
 use gatehouse_core::envelope::Rejection;
 use gatehouse_core::hr_event::parse_inbound;
+use gatehouse_core::ids::Timestamp;
 use gatehouse_core::outcome::{Outcome, Rejected};
 use gatehouse_core::report::{EventReport, EventResult};
 use serde_json::Value;
@@ -21,8 +22,19 @@ use crate::people;
 
 /// Handles one invocation payload and returns the Lambda answer.
 pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, Error> {
-    if payload.get("Records").is_some() {
-        let batch: SqsEvent = match serde_json::from_value(payload) {
+    // Re-encoding a `Value` cannot fail.
+    handle_bytes(deps, &serde_json::to_vec(&payload).unwrap_or_default()).await
+}
+
+/// Handles one invocation payload as the bytes Lambda delivered. The functions pass the raw
+/// text, not a parsed `Value`: parsing into a map keeps only one of two duplicated keys, and
+/// an envelope with a duplicated key must be refused, not read one way or the other.
+pub async fn handle_bytes(deps: &Deps, payload: &[u8]) -> Result<Value, Error> {
+    let is_batch = serde_json::from_slice::<Value>(payload)
+        .map(|v| v.get("Records").is_some())
+        .unwrap_or(false);
+    if is_batch {
+        let batch: SqsEvent = match serde_json::from_slice(payload) {
             Ok(batch) => batch,
             Err(e) => {
                 let rejection = Rejection::new(format!("not an SQS batch: {e}"));
@@ -32,9 +44,7 @@ pub async fn handle(deps: &Deps, payload: Value) -> Result<Value, Error> {
         };
         return Ok(answer(&handle_sqs(deps, batch).await));
     }
-    // Re-encoding a `Value` cannot fail.
-    let bytes = serde_json::to_vec(&payload).unwrap_or_default();
-    let report = handle_message(deps, &bytes).await?;
+    let report = handle_message(deps, payload).await?;
     Ok(answer(&report))
 }
 
@@ -45,7 +55,7 @@ fn answer(report: &impl serde::Serialize) -> Value {
 
 /// Handles one message (an envelope's bytes): parse, apply, and report a rejection.
 pub(crate) async fn handle_message(deps: &Deps, bytes: &[u8]) -> Result<EventReport, Error> {
-    match parse_inbound(bytes, &deps.config.policy) {
+    match parse_inbound(bytes, &deps.config.policy, Timestamp::now()) {
         Ok(inbound) => people::handle(deps, &inbound).await,
         Err(rejection) => reject(deps, rejection).await,
     }

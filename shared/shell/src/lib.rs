@@ -24,7 +24,9 @@
 //!   once per process), [`people`] (converging one person everywhere), [`invocation`] (one
 //!   `people-events` invocation: an envelope or an SQS batch), [`account_setup`] (a new
 //!   account's baseline and backfill).
+//! - [`sdk`]: the SDK configuration (retries, timeouts) both functions run with.
 //! - [`error`]: what can be retried and what cannot.
+//! - [`init`]: a function that refuses its configuration says why to the Lambda Runtime API.
 
 pub use gatehouse_core as core;
 
@@ -36,10 +38,12 @@ pub mod deps;
 pub mod directory;
 pub mod error;
 pub mod iam;
+pub mod init;
 pub mod invocation;
 pub mod org;
 pub mod people;
 pub mod queue;
+pub mod sdk;
 pub mod secrets;
 
 pub use config::Config;

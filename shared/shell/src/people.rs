@@ -12,16 +12,18 @@ use futures::stream::{self, StreamExt};
 use gatehouse_core::access::{active_user, names_to_seal, sealed_user, Access, Scope};
 use gatehouse_core::hr_event::{HrEvent, Inbound, SyncItem};
 use gatehouse_core::ids::{EmployeeId, EventId};
-use gatehouse_core::outcome::{Granted, Outcome, Rejected, Revoked};
+use gatehouse_core::outcome::{BusEvent, Granted, Outcome, Rejected, Revoked};
 use gatehouse_core::plan::{plan, Action, Desired, Found};
+
 use gatehouse_core::record::EmployeeRecord;
 use gatehouse_core::report::{AccountResult, EventReport, EventResult};
 use tracing::{info, warn};
 
 use crate::deps::Deps;
-use crate::directory::Recorded;
+use crate::directory::{Entry, Recorded};
 use crate::error::Error;
 use crate::iam::apply::Profile;
+use crate::iam::seal::Sealed;
 use crate::iam::{AccountIam, Depth};
 use crate::org::Account;
 
@@ -34,7 +36,7 @@ pub(crate) async fn handle(deps: &Deps, inbound: &Inbound) -> Result<EventReport
 }
 
 async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<EventReport, Error> {
-    let (record, before) = match deps.directory.record(event).await? {
+    let (record, before, pending) = match deps.directory.record(event).await? {
         Recorded::Stale => {
             info!(event_id = %event.event_id, employee_id = %event.employee_id,
                   effective_at = %event.effective_at, "stale: a newer event is recorded; nothing changes");
@@ -44,14 +46,25 @@ async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<EventReport, Error> {
                 EventResult::Stale,
             ));
         }
-        Recorded::Current { record, before } => (record, before),
+        Recorded::Current {
+            record,
+            before,
+            pending,
+        } => (record, before, pending),
     };
     let scope = Scope::of_hr_event(&event.change, before.as_ref(), &record);
-    converge(deps, &record, scope, &event.event_id, true).await
+    converge(
+        deps,
+        Entry { record, pending },
+        scope,
+        &event.event_id,
+        true,
+    )
+    .await
 }
 
 async fn handle_sync(deps: &Deps, item: &SyncItem) -> Result<EventReport, Error> {
-    let Some(record) = deps.directory.get(&item.employee_id).await? else {
+    let Some(entry) = deps.directory.get(&item.employee_id).await? else {
         info!(event_id = %item.event_id, employee_id = %item.employee_id,
               "sync: employee not in the directory; nothing to converge");
         return Ok(EventReport::new(
@@ -61,28 +74,84 @@ async fn handle_sync(deps: &Deps, item: &SyncItem) -> Result<EventReport, Error>
         ));
     };
     let scope = Scope::of_sync(item.account_id.as_ref());
-    converge(deps, &record, scope, &item.event_id, false).await
+    converge(deps, entry, scope, &item.event_id, false).await
 }
 
-/// Makes every account in `scope` hold what `record` and the policy say. Accounts are worked
-/// concurrently up to the configured bound; a failure in one does not stop the others, and the
-/// first failure is returned after all have run so that a redelivery converges the rest.
+/// How many times a person is converged again because their record moved on while access was
+/// being opened (a concurrent event outside the FIFO queue), before the event is handed back.
+const RECONVERGE_ROUNDS: usize = 3;
+
+/// Makes every account in `scope` hold what the record and the policy say, and publishes the
+/// outcomes (with any an earlier delivery could not publish).
+///
+/// Races outside the queue (a direct invocation beside the queue, a visibility timeout shorter
+/// than a slow fan-out) are closed by re-reading the record after any round that opened
+/// access: if it moved on meanwhile (an offboarding committed while a rehire was opening the
+/// user), the person is converged again, everywhere, to the newer record. Checking before
+/// opening would leave a window between the check and the opening; checking after leaves none.
 async fn converge(
     deps: &Deps,
-    record: &EmployeeRecord,
+    entry: Entry,
     scope: Scope,
     event_id: &EventId,
     report_refusals: bool,
 ) -> Result<EventReport, Error> {
-    let started = Instant::now();
+    let Entry {
+        mut record,
+        mut pending,
+    } = entry;
+    let mut scope = scope;
     let mut report = EventReport::new(
         event_id.as_str(),
         Some(&record.employee_id),
         EventResult::Applied,
     );
-    let mut outcomes = Vec::new();
+    for round in 0..=RECONVERGE_ROUNDS {
+        let opened = converge_round(
+            deps,
+            &record,
+            &pending,
+            scope,
+            event_id,
+            report_refusals,
+            &mut report,
+        )
+        .await?;
+        if !opened {
+            return Ok(report);
+        }
+        match deps.directory.get(&record.employee_id).await? {
+            Some(now) if now.record != record => {
+                warn!(event_id = %event_id, employee_id = %record.employee_id, round,
+                      "the record moved on while access was being opened; converging again");
+                record = now.record;
+                pending = now.pending;
+                scope = Scope::Everywhere;
+            }
+            _ => return Ok(report),
+        }
+    }
+    Err(Error::Contention {
+        employee: record.employee_id.to_string(),
+    })
+}
 
+/// One round of [`converge`]. Accounts are worked concurrently up to the configured bound; a
+/// failure in one does not stop the others, and the first failure is returned after all have
+/// run so that a redelivery converges the rest. `true`: access was opened somewhere.
+async fn converge_round(
+    deps: &Deps,
+    record: &EmployeeRecord,
+    pending: &[BusEvent],
+    scope: Scope,
+    event_id: &EventId,
+    report_refusals: bool,
+    report: &mut EventReport,
+) -> Result<bool, Error> {
+    let started = Instant::now();
+    let mut outcomes = Vec::new();
     let access = Access::of(record, &deps.config.policy);
+    report.rejections.clear();
     for refusal in &access.refused {
         warn!(event_id = %event_id, employee_id = %record.employee_id,
               environment = %refusal.environment, reason = %refusal.reason, "grant refused by policy");
@@ -122,9 +191,11 @@ async fn converge(
 
     let total = results.len();
     let mut failures = Vec::new();
+    let mut opened = false;
     for (account, result) in results {
         match result {
             Ok(work) => {
+                opened |= work.opened;
                 report.accounts.insert(account.id.to_string(), work.result);
                 outcomes.extend(work.outcomes);
             }
@@ -137,12 +208,12 @@ async fn converge(
     }
     // Outcomes of the accounts that succeeded are published even when others failed: they
     // happened. The redelivery will not repeat them (those accounts are then unchanged).
-    deps.outcomes.publish(&outcomes).await?;
+    publish(deps, record, pending, &outcomes).await?;
     info!(event_id = %event_id, employee_id = %record.employee_id, accounts = total,
           changed = report.changed(), failed = failures.len(), refused = report.rejections.len(),
           elapsed_ms = started.elapsed().as_millis() as u64, "converged");
     match failures.len() {
-        0 => Ok(report),
+        0 => Ok(opened),
         failed => {
             let first = Box::new(failures.swap_remove(0));
             Err(Error::FanOut {
@@ -154,10 +225,37 @@ async fn converge(
     }
 }
 
+/// Publishes this event's outcomes after any the bus refused before. What the bus refuses now
+/// is kept in the employee's record before the event fails, so that no outcome is lost: the
+/// redelivery finds nothing left to change, but publishes what was kept.
+async fn publish(
+    deps: &Deps,
+    record: &EmployeeRecord,
+    pending: &[BusEvent],
+    outcomes: &[Outcome],
+) -> Result<(), Error> {
+    let mut events = pending.to_vec();
+    events.extend(outcomes.iter().map(BusEvent::from));
+    match deps.outcomes.publish_events(&events).await {
+        Ok(()) if pending.is_empty() => Ok(()),
+        Ok(()) => deps.directory.set_pending(&record.employee_id, &[]).await,
+        Err(refused) => {
+            warn!(employee_id = %record.employee_id, kept = refused.events.len(),
+                  error = %refused.error, "the bus refused outcomes; kept for the next try");
+            deps.directory
+                .set_pending(&record.employee_id, &refused.events)
+                .await?;
+            Err(refused.error)
+        }
+    }
+}
+
 /// What converging one account did.
 struct AccountWork {
     result: AccountResult,
     outcomes: Vec<Outcome>,
+    /// An action that opens access was applied.
+    opened: bool,
 }
 
 /// Converges every user of this person in one account: the current one to what `access` grants
@@ -172,6 +270,7 @@ async fn converge_account(
     let mut work = AccountWork {
         result: AccountResult::Unchanged,
         outcomes: Vec::new(),
+        opened: false,
     };
     let granted = access.groups_in(account.environment.as_deref());
     if let Some((environment, groups)) = granted {
@@ -195,25 +294,51 @@ async fn converge_account(
     if stale.is_empty() {
         return Ok(work);
     }
-    let iam = deps.iam(&account.id, event_id).await?;
+    let iam = match deps.iam(&account.id, event_id).await {
+        Ok(iam) => iam,
+        // Nothing of Gatehouse's can be in an account it never laid its baseline in: one it
+        // cannot enter is reported and passed over. One it did baseline and cannot enter now
+        // is a fault, for redelivery and the alarm.
+        Err(e)
+            if granted.is_none()
+                && e.code() == Some("AccessDenied")
+                && !deps.directory.was_baselined(&account.id).await? =>
+        {
+            warn!(event_id = %event_id, employee_id = %record.employee_id, account = %account.id,
+                  "not entered: no Gatehouse role and never baselined here; nothing of Gatehouse's to close");
+            work.result = AccountResult::Unmanaged;
+            return Ok(work);
+        }
+        Err(e) => return Err(e),
+    };
     for name in stale {
         let desired = sealed_user(record, name, event_id);
-        let actions =
-            plan(&desired, &iam.read_user(name, Depth::Revoke).await?).unwrap_or_default();
-        for action in &actions {
-            iam.apply(name, action).await?;
-        }
-        if !actions.is_empty() {
-            if work.result == AccountResult::Unchanged {
-                work.result = AccountResult::Revoked;
+        match iam.seal(name, &desired).await? {
+            Sealed::AlreadySealed => {}
+            Sealed::Closed => {
+                if work.result == AccountResult::Unchanged {
+                    work.result = AccountResult::Revoked;
+                }
+                work.outcomes.push(Outcome::Revoked(Revoked {
+                    event_id: event_id.to_string(),
+                    employee_id: record.employee_id.clone(),
+                    account_id: account.id.clone(),
+                    environment: account.environment.clone(),
+                    user_name: name.to_owned(),
+                }));
             }
-            work.outcomes.push(Outcome::Revoked(Revoked {
-                event_id: event_id.to_string(),
-                employee_id: record.employee_id.clone(),
-                account_id: account.id.clone(),
-                environment: account.environment.clone(),
-                user_name: name.to_owned(),
-            }));
+            Sealed::Conflict(conflict) => {
+                warn!(event_id = %event_id, employee_id = %record.employee_id,
+                      account = %account.id, user = %name, %conflict, "conflict on the way out");
+                work.result = AccountResult::Conflict;
+                work.outcomes.push(Outcome::Rejected(Rejected {
+                    reason: format!("{name}: {conflict}; it was left as it is"),
+                    event_id: Some(event_id.to_string()),
+                    employee_id: Some(record.employee_id.clone()),
+                    environment: account.environment.clone(),
+                    account_id: Some(account.id.clone()),
+                }));
+            }
         }
     }
     Ok(work)
@@ -258,15 +383,30 @@ async fn grant(
             }
         }
     }
+    // IAM is eventually consistent: right after CreateUser, a call on the new user can answer
+    // NoSuchEntity. That is time to wait, not a fault: the event is handed back and converges.
+    let just_created = !applied.is_empty();
+    let settle = |e: Error| {
+        if just_created && e.code() == Some("NoSuchEntity") {
+            e.into_transient()
+        } else {
+            e
+        }
+    };
     let mut secret_arn = None;
     for action in actions {
         if action == Action::CreateLoginProfile {
-            secret_arn = Some(issue_password(deps, iam, employee_id, name).await?);
+            secret_arn = Some(
+                issue_password(deps, iam, employee_id, name)
+                    .await
+                    .map_err(settle)?,
+            );
         } else {
-            iam.apply(name, &action).await?;
+            iam.apply(name, &action).await.map_err(settle)?;
         }
         applied.push(action);
     }
+    work.opened |= applied.iter().any(Action::grants);
     if !applied.is_empty() {
         work.result = AccountResult::Granted;
         work.outcomes.push(Outcome::Granted(Granted {

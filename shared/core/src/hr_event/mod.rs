@@ -11,15 +11,31 @@ use crate::ids::{AccountId, Email, EmployeeId, EventId, Invalid, Team, Timestamp
 use crate::names::{GATEHOUSE_SOURCE, OFFBOARDED, ONBOARDED, SYNC, TRANSFERRED};
 use crate::policy::Policy;
 
-/// A person's given or family name: 1–128 characters, no control characters. Names are carried
-/// into the directory only; they never become IAM names or tags.
+/// A person's given or family name: 1–128 characters, none of them a control or format
+/// character. Names are carried into the directory only; they never become IAM names or tags.
 fn parse_person_name(field: &str, s: &str) -> Result<String, Invalid> {
-    if s.is_empty() || s.chars().count() > 128 || s.chars().any(char::is_control) {
+    if s.is_empty()
+        || s.chars().count() > 128
+        || s.chars().any(|c| c.is_control() || is_format_character(c))
+    {
         return Err(Invalid(format!(
-            "`{field}` must be 1-128 characters without control characters"
+            "`{field}` must be 1-128 characters without control or format characters"
         )));
     }
     Ok(s.to_owned())
+}
+
+/// Unicode's format characters (general category Cf) and the line and paragraph separators:
+/// invisible, and some reorder the text around them (the bidirectional overrides), so that a
+/// name displays as something other than what it is.
+fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// A validated HR event.
@@ -29,6 +45,51 @@ pub struct HrEvent {
     pub employee_id: EmployeeId,
     pub effective_at: Timestamp,
     pub change: Change,
+}
+
+impl HrEvent {
+    /// The event as an HR system puts it on the bus, from `account` with `source`: what
+    /// [`parse_inbound`] reads back as this very event. (The SCIM front door and the tests
+    /// send HR events this way.)
+    pub fn to_envelope(&self, source: &str, account: &str) -> serde_json::Value {
+        let mut detail = serde_json::json!({
+            "employeeId": self.employee_id,
+            "effectiveAt": self.effective_at.rfc3339(),
+        });
+        match &self.change {
+            Change::Onboarded {
+                email,
+                team,
+                given_name,
+                family_name,
+            } => {
+                detail["email"] = email.as_str().into();
+                detail["team"] = team.as_str().into();
+                if let Some(n) = given_name {
+                    detail["givenName"] = n.as_str().into();
+                }
+                if let Some(n) = family_name {
+                    detail["familyName"] = n.as_str().into();
+                }
+            }
+            Change::Transferred { email, team } => {
+                detail["email"] = email.as_str().into();
+                detail["team"] = team.as_str().into();
+            }
+            Change::Offboarded => {}
+        }
+        serde_json::json!({
+            "version": "0",
+            "id": self.event_id.as_str(),
+            "detail-type": self.change.detail_type(),
+            "source": source,
+            "account": account,
+            "time": self.effective_at.rfc3339(),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,9 +188,19 @@ fn detail<T: serde::de::DeserializeOwned>(env: &Envelope) -> Result<T, Rejection
         .map_err(|e| Rejection::new(format!("`{}` detail is not valid: {e}", env.detail_type)))
 }
 
-/// Parses the event `people-events` receives: an HR event from the policy's HR source, or a
-/// Gatehouse `Employee Sync` work item. Anything else is refused.
-pub fn parse_inbound(bytes: &[u8], policy: &Policy) -> Result<Inbound, Rejection> {
+/// How far ahead of the clock an HR event may be dated: clocks differ a little, HR systems do
+/// not send tomorrow's changes today.
+pub const FUTURE_SKEW_SECONDS: i64 = 300;
+
+/// Parses the event `people-events` receives at `now`: an HR event from the policy's HR source
+/// and HR accounts, or a Gatehouse `Employee Sync` work item. Anything else is refused.
+///
+/// An HR event dated (by `effectiveAt`, or the envelope's `time`) more than
+/// [`FUTURE_SKEW_SECONDS`] after `now` is refused: recorded, a future onboarding would outrank
+/// every offboarding dated before it and received after it, so that a leaver (or a mistyped
+/// year) kept access until then. Gatehouse acts on changes when they take effect; the HR system
+/// sends them then.
+pub fn parse_inbound(bytes: &[u8], policy: &Policy, now: Timestamp) -> Result<Inbound, Rejection> {
     let env = Envelope::parse(bytes)?;
     let event_id = EventId::parse(&env.id)?;
     let result = Timestamp::parse_rfc3339("time", &env.time)
@@ -137,7 +208,9 @@ pub fn parse_inbound(bytes: &[u8], policy: &Policy) -> Result<Inbound, Rejection
         .and_then(|time| {
             if env.source == policy.hr_source {
                 from_hr_account(&env, policy)?;
-                parse_hr(&env, event_id.clone(), time, policy).map(Inbound::Hr)
+                let event = parse_hr(&env, event_id.clone(), time, policy)?;
+                not_in_the_future(&event, now)?;
+                Ok(Inbound::Hr(event))
             } else if env.source == GATEHOUSE_SOURCE && env.detail_type == SYNC {
                 parse_sync(&env, event_id.clone()).map(Inbound::Sync)
             } else {
@@ -149,6 +222,19 @@ pub fn parse_inbound(bytes: &[u8], policy: &Policy) -> Result<Inbound, Rejection
             }
         });
     result.map_err(|r| r.for_event(&event_id))
+}
+
+fn not_in_the_future(event: &HrEvent, now: Timestamp) -> Result<(), Rejection> {
+    let skew = i128::from(FUTURE_SKEW_SECONDS) * 1_000_000_000;
+    if event.effective_at.unix_nanos() > now.unix_nanos() + skew {
+        return Err(Rejection::new(format!(
+            "the event takes effect at {}, in the future: Gatehouse acts on a change when it \
+             takes effect, so send it then",
+            event.effective_at
+        ))
+        .for_employee(&event.employee_id));
+    }
+    Ok(())
 }
 
 /// HR events are trusted only from the accounts the policy names: the bus policy lets only

@@ -1,6 +1,11 @@
 //! Parsing HR events and work items: what is accepted, and every way input is refused.
 
 use super::*;
+
+/// The clock the tests parse at.
+fn now() -> Timestamp {
+    Timestamp::parse_rfc3339("now", "2026-11-27T12:00:00Z").unwrap()
+}
 use crate::envelope::MAX_EVENT_BYTES;
 
 fn policy() -> Policy {
@@ -23,7 +28,7 @@ fn envelope(detail_type: &str, detail: serde_json::Value) -> Vec<u8> {
 }
 
 fn onboarding(detail: serde_json::Value) -> Result<Inbound, Rejection> {
-    parse_inbound(&envelope(ONBOARDED, detail), &policy())
+    parse_inbound(&envelope(ONBOARDED, detail), &policy(), now())
 }
 
 #[test]
@@ -87,11 +92,12 @@ fn foreign_sources_and_unknown_detail_types_are_refused() {
     let mut v: serde_json::Value =
         serde_json::from_slice(&envelope(ONBOARDED, serde_json::json!({}))).unwrap();
     v["source"] = "com.evil.hr".into();
-    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap_err();
+    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).unwrap_err();
     assert!(r.reason.contains("com.evil.hr"));
     let r = parse_inbound(
         &envelope("Employee Promoted", serde_json::json!({})),
         &policy(),
+        now(),
     )
     .unwrap_err();
     assert!(r.reason.contains("Employee Promoted"));
@@ -100,12 +106,12 @@ fn foreign_sources_and_unknown_detail_types_are_refused() {
 #[test]
 fn oversized_and_malformed_json_are_refused() {
     let big = vec![b' '; MAX_EVENT_BYTES + 1];
-    assert!(parse_inbound(&big, &policy())
+    assert!(parse_inbound(&big, &policy(), now())
         .unwrap_err()
         .reason
         .contains("bytes"));
-    assert!(parse_inbound(b"{\"id\": ", &policy()).is_err());
-    assert!(parse_inbound(b"[]", &policy()).is_err());
+    assert!(parse_inbound(b"{\"id\": ", &policy(), now()).is_err());
+    assert!(parse_inbound(b"[]", &policy(), now()).is_err());
 }
 
 #[test]
@@ -116,13 +122,14 @@ fn sync_items_parse_with_and_without_account() {
     ))
     .unwrap();
     v["source"] = GATEHOUSE_SOURCE.into();
-    let Inbound::Sync(s) = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap()
+    let Inbound::Sync(s) =
+        parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).unwrap()
     else {
         panic!()
     };
     assert_eq!(s.account_id.unwrap().as_str(), "123456789012");
     v["detail"] = serde_json::json!({"employeeId": "E1", "accountId": "12345"});
-    assert!(parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).is_err());
+    assert!(parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).is_err());
 }
 
 #[test]
@@ -130,11 +137,30 @@ fn offboarding_needs_only_the_employee_id() {
     let Inbound::Hr(e) = parse_inbound(
         &envelope(OFFBOARDED, serde_json::json!({"employeeId": "E7"})),
         &policy(),
+        now(),
     )
     .unwrap() else {
         panic!()
     };
     assert_eq!(e.change, Change::Offboarded);
+}
+
+#[test]
+fn names_with_bidirectional_or_other_format_characters_are_refused() {
+    for bad in [
+        "Ada\u{202E}ecalevoL",
+        "Ada\u{2066}x\u{2069}",
+        "A\u{200B}da",
+        "\u{FEFF}Ada",
+        "Ada\u{00AD}",
+        "Ada\u{2028}",
+        "Ada\u{E0041}",
+    ] {
+        assert!(parse_person_name("givenName", bad).is_err(), "{bad:?}");
+    }
+    for ok in ["Zoë", "José María", "Łukasz", "李", "O'Brien-Smith"] {
+        assert!(parse_person_name("givenName", ok).is_ok(), "{ok}");
+    }
 }
 
 #[test]
@@ -177,13 +203,13 @@ fn hr_events_are_accepted_only_from_the_policys_hr_accounts() {
         serde_json::json!({"employeeId": "E1"}),
     ))
     .unwrap();
-    assert!(parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).is_ok());
+    assert!(parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).is_ok());
     v["account"] = "444455556666".into();
-    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap_err();
+    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).unwrap_err();
     assert!(r.reason.contains("444455556666") && r.reason.contains("hr_accounts"));
     assert!(r.event_id.is_some());
     v.as_object_mut().unwrap().remove("account");
-    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap_err();
+    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).unwrap_err();
     assert!(r.reason.contains("account"), "{}", r.reason);
 }
 
@@ -193,11 +219,12 @@ fn foreign_values_are_echoed_bounded() {
         serde_json::from_slice(&envelope(ONBOARDED, serde_json::json!({}))).unwrap();
     v["source"] = "s".repeat(5000).into();
     v["detail-type"] = "d".repeat(5000).into();
-    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy()).unwrap_err();
+    let r = parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).unwrap_err();
     assert!(r.reason.len() < 300, "{}", r.reason.len());
     let r = parse_inbound(
         &envelope(&"Employee ".repeat(500), serde_json::json!({})),
         &policy(),
+        now(),
     )
     .unwrap_err();
     assert!(r.reason.len() < 200, "{}", r.reason.len());
@@ -212,7 +239,7 @@ fn a_work_item_is_accepted_only_from_gatehouse_itself() {
         ))
         .unwrap();
         v["source"] = source.into();
-        parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy())
+        parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now())
     };
     assert!(matches!(item(GATEHOUSE_SOURCE, SYNC), Ok(Inbound::Sync(_))));
     // A forged work item from anyone else, even the HR source, is refused.
@@ -235,8 +262,40 @@ fn a_rejection_names_the_event_and_the_employee_once_known() {
             serde_json::json!({"employeeId": "E1", "effectiveAt": "soon"}),
         ),
         &policy(),
+        now(),
     )
     .unwrap_err();
     assert_eq!(r.employee_id.unwrap().as_str(), "E1");
     assert!(r.event_id.is_some());
+}
+
+#[test]
+fn an_hr_event_dated_beyond_the_skew_is_refused() {
+    let at = |effective: &str| {
+        onboarding(serde_json::json!({
+            "employeeId": "E1", "email": "a@example.com", "team": "qe", "effectiveAt": effective
+        }))
+    };
+    assert!(at("2026-11-27T12:05:00Z").is_ok(), "within the skew");
+    let r = at("2026-11-27T12:05:01Z").unwrap_err();
+    assert!(r.reason.contains("future"), "{}", r.reason);
+    assert_eq!(r.employee_id.unwrap().as_str(), "E1");
+    assert!(at("2062-11-02T09:00:00Z").is_err(), "a mistyped year");
+    let off = parse_inbound(
+        &envelope(
+            OFFBOARDED,
+            serde_json::json!({"employeeId": "E1", "effectiveAt": "2026-12-31T00:00:00Z"}),
+        ),
+        &policy(),
+        now(),
+    );
+    assert!(off.is_err(), "an offboarding too");
+    // Without effectiveAt the envelope's time counts.
+    let mut v: serde_json::Value = serde_json::from_slice(&envelope(
+        OFFBOARDED,
+        serde_json::json!({"employeeId": "E1"}),
+    ))
+    .unwrap();
+    v["time"] = "2027-01-01T00:00:00Z".into();
+    assert!(parse_inbound(&serde_json::to_vec(&v).unwrap(), &policy(), now()).is_err());
 }

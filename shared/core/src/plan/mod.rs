@@ -110,46 +110,73 @@ pub enum Conflict {
 
 /// The actions that take `found` to `desired`, in a safe order: when enabling, access opens
 /// last (deny-all removed after everything else is in place); when disabling, it closes first
-/// (deny-all attached before anything else is undone).
+/// (deny-all attached before anything else is undone). A user under the name that is not this
+/// employee's Gatehouse user is a conflict, whether the person is to have access or not: it is
+/// reported, never changed.
 pub fn plan(desired: &Desired, found: &Found) -> Result<Vec<Action>, Conflict> {
-    let state = match found {
-        Found::Absent => {
-            return Ok(match &desired.state {
-                DesiredState::Active { team, groups } => {
-                    let mut actions = vec![Action::CreateUser {
-                        tags: active_tags(desired, team),
-                    }];
-                    actions.extend(groups.iter().cloned().map(Action::AddToGroup));
-                    actions.push(Action::CreateLoginProfile);
-                    actions
-                }
-                DesiredState::Disabled { .. } => Vec::new(),
-            });
-        }
-        Found::Unmanaged { path } => {
-            return match desired.state {
-                // Nothing of ours to disable; nothing to report either.
-                DesiredState::Disabled { .. } => Ok(Vec::new()),
-                DesiredState::Active { .. } => Err(Conflict::Unmanaged { path: path.clone() }),
-            };
-        }
-        Found::Managed(state) => state,
+    let Some(state) = owned(desired, found)? else {
+        return Ok(match &desired.state {
+            DesiredState::Active { team, groups } => {
+                let mut actions = vec![Action::CreateUser {
+                    tags: active_tags(desired, team),
+                }];
+                actions.extend(groups.iter().cloned().map(Action::AddToGroup));
+                actions.push(Action::CreateLoginProfile);
+                actions
+            }
+            DesiredState::Disabled { .. } => Vec::new(),
+        });
     };
-    match state.employee_id() {
-        Some(id) if id == desired.employee_id.as_str() => {}
-        other => {
-            return match desired.state {
-                DesiredState::Disabled { .. } => Ok(Vec::new()),
-                DesiredState::Active { .. } => Err(Conflict::OtherEmployee {
-                    other: other.unwrap_or("no employee tag").to_owned(),
-                }),
-            };
-        }
-    }
     Ok(match &desired.state {
         DesiredState::Active { team, groups } => enable(desired, team, groups, state),
         DesiredState::Disabled { at, by } => disable(at, by, state),
     })
+}
+
+/// What is known of the two ways in that sealing closes first, before anything is listed:
+/// `None` when reading it failed (throttled, denied by an SCP).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Closers {
+    pub deny_all: Option<bool>,
+    pub login_profile: Option<bool>,
+}
+
+/// The first actions of sealing a user: attach the deny-all policy and delete the console
+/// login, before any credential is even listed, so that a listing that fails (throttling
+/// during a mass layoff, an SCP) leaves no way in open. Each is skipped only when it is known
+/// to be done already, and taken blind when unknown (both are idempotent). The rest of the
+/// seal is [`plan`] over the listings, once these are done.
+pub fn seal_first(
+    desired: &Desired,
+    found: &Found,
+    closers: Closers,
+) -> Result<Vec<Action>, Conflict> {
+    if owned(desired, found)?.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut actions = Vec::new();
+    if closers.deny_all != Some(true) {
+        actions.push(Action::AttachDenyAll);
+    }
+    if closers.login_profile != Some(false) {
+        actions.push(Action::DeleteLoginProfile);
+    }
+    Ok(actions)
+}
+
+/// The user under the name if it is this employee's Gatehouse user (`None`: there is none).
+fn owned<'a>(desired: &Desired, found: &'a Found) -> Result<Option<&'a UserState>, Conflict> {
+    let state = match found {
+        Found::Absent => return Ok(None),
+        Found::Unmanaged { path } => return Err(Conflict::Unmanaged { path: path.clone() }),
+        Found::Managed(state) => state,
+    };
+    match state.employee_id() {
+        Some(id) if id == desired.employee_id.as_str() => Ok(Some(state)),
+        other => Err(Conflict::OtherEmployee {
+            other: other.unwrap_or("no employee tag").to_owned(),
+        }),
+    }
 }
 
 fn active_tags(desired: &Desired, team: &Team) -> BTreeMap<String, String> {

@@ -83,7 +83,11 @@ fn a_hand_made_user_is_a_conflict_never_taken_over() {
         plan(&active(&["developers"]), &found),
         Err(Conflict::Unmanaged { path: "/".into() })
     );
-    assert_eq!(plan(&disabled(), &found), Ok(vec![]));
+    assert_eq!(
+        plan(&disabled(), &found),
+        Err(Conflict::Unmanaged { path: "/".into() }),
+        "reported on the way out too"
+    );
 }
 
 #[test]
@@ -95,7 +99,10 @@ fn another_employees_user_is_a_conflict() {
         plan(&active(&["developers"]), &found),
         Err(Conflict::OtherEmployee { other: "E2".into() })
     );
-    assert_eq!(plan(&disabled(), &found), Ok(vec![]));
+    assert_eq!(
+        plan(&disabled(), &found),
+        Err(Conflict::OtherEmployee { other: "E2".into() })
+    );
 }
 
 #[test]
@@ -240,4 +247,35 @@ fn only_actions_that_open_access_count_as_grants() {
         Action::Deactivate(Credential::AccessKey("AKIA1".into())),
     ];
     assert!(!closing.iter().any(Action::grants));
+}
+
+#[test]
+fn sealing_closes_the_ways_in_first_and_blind_when_unknown() {
+    let ours = Found::Managed(ours_active());
+    let unknown = Closers::default();
+    assert_eq!(
+        seal_first(&disabled(), &ours, unknown).unwrap(),
+        [Action::AttachDenyAll, Action::DeleteLoginProfile]
+    );
+    let known_open = Closers {
+        deny_all: Some(false),
+        login_profile: Some(true),
+    };
+    assert_eq!(
+        seal_first(&disabled(), &ours, known_open).unwrap(),
+        [Action::AttachDenyAll, Action::DeleteLoginProfile]
+    );
+    let closed = Closers {
+        deny_all: Some(true),
+        login_profile: Some(false),
+    };
+    assert_eq!(seal_first(&disabled(), &ours, closed).unwrap(), []);
+    assert_eq!(
+        seal_first(&disabled(), &Found::Absent, unknown).unwrap(),
+        []
+    );
+    assert!(seal_first(&disabled(), &Found::Unmanaged { path: "/".into() }, unknown).is_err());
+    let mut other = ours_active();
+    other.tags.insert(TAG_EMPLOYEE.into(), "E2".into());
+    assert!(seal_first(&disabled(), &Found::Managed(other), unknown).is_err());
 }

@@ -2,8 +2,6 @@
 //! once at load so that a loaded [`Policy`] is always internally consistent. Every refusal names
 //! the key at fault.
 
-use std::collections::BTreeSet;
-
 use super::{Policy, PolicyError};
 use crate::ids::{AccountId, EmployeeId};
 use crate::names::GATEHOUSE_SOURCE;
@@ -94,7 +92,6 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
             }
         }
     }
-    let mut people_groups = BTreeSet::new();
     for (team, spec) in &policy.teams {
         if !is_simple_name(team) {
             return Err(invalid(
@@ -114,7 +111,6 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
                 if !policy.groups.contains_key(g) {
                     return Err(invalid(format!("{key}[{i}]"), "names an unknown group"));
                 }
-                people_groups.insert(g.as_str());
             }
         }
     }
@@ -136,15 +132,6 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
                 return Err(invalid(
                     format!("{key}.groups[{i}]"),
                     "names an unknown group",
-                ));
-            }
-            // People's groups carry the MFA-enforcing policy; a service account (no console,
-            // access keys only) in such a group would be locked out.
-            if people_groups.contains(g.as_str()) {
-                return Err(invalid(
-                    format!("{key}.groups[{i}]"),
-                    "is also granted to a team: people's groups enforce MFA, so service \
-                     accounts need groups of their own",
                 ));
             }
         }
@@ -233,14 +220,15 @@ mod tests {
     }
 
     #[test]
-    fn service_accounts_may_not_share_people_groups() {
+    fn a_service_account_may_share_a_group_with_people() {
+        // The MFA policy people's groups carry exempts service accounts' users by path, so a
+        // shared group works for both (the contract allows it).
         let text = format!(
             "{MINIMAL}\n[service_accounts.ci]\nenvironment = \"development\"\ngroups = [\"developers\"]"
         );
-        assert_eq!(
-            key_of(Policy::parse(&text).unwrap_err()),
-            "service_accounts.ci.groups[0]"
-        );
+        let p = Policy::parse(&text).unwrap();
+        assert!(p.is_people_group("developers"));
+        assert_eq!(p.service_accounts["ci"].groups, ["developers"]);
     }
 
     #[test]

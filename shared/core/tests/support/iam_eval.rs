@@ -100,7 +100,7 @@ fn applies(statement: &Value, request: &Request) -> bool {
     let resource = |key: &str| {
         values(&statement[key])
             .iter()
-            .any(|p| glob(p, &request.resource))
+            .any(|p| glob(&with_variables(p, request), &request.resource))
     };
     let action_matches = if statement.get("NotAction").is_some() {
         !action("NotAction")
@@ -152,6 +152,25 @@ fn condition(operator: &str, actual: Option<&str>, expected: &[&str]) -> bool {
         other => panic!("condition operator {other} is not supported by this evaluator"),
     };
     expected.iter().any(matches) != negated
+}
+
+/// A resource pattern with its policy variables (`${aws:username}`) replaced by the request's
+/// values; a variable the request lacks matches nothing, as in IAM.
+fn with_variables(pattern: &str, request: &Request) -> String {
+    let mut out = pattern.to_owned();
+    while let Some(start) = out.find("${") {
+        let Some(end) = out[start..].find('}') else {
+            break;
+        };
+        let key = out[start + 2..start + end].to_owned();
+        let value = request
+            .context
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| "\u{0}no-value".to_owned());
+        out.replace_range(start..start + end + 1, &value);
+    }
+    out
 }
 
 /// IAM's wildcard match: `*` any run of characters, `?` any one.

@@ -181,14 +181,14 @@ impl AccountIam {
             .is_some())
     }
 
-    /// Sets the account's password policy to [`PASSWORD_POLICY`] unless it already is.
-    /// `true`: it was changed.
+    /// Brings the account's password policy up to [`PASSWORD_POLICY`], keeping whatever the
+    /// account has that is stricter. `true`: it was changed.
     pub async fn ensure_password_policy(&self) -> Result<bool, Error> {
         let got = self.client.get_account_password_policy().send().await;
-        let current = self.tolerate("GetAccountPasswordPolicy", got, &["NoSuchEntity"])?;
-        let p = PASSWORD_POLICY;
-        if let Some(c) = current.and_then(|o| o.password_policy) {
-            let current = CurrentPasswordPolicy {
+        let current = self
+            .tolerate("GetAccountPasswordPolicy", got, &["NoSuchEntity"])?
+            .and_then(|o| o.password_policy)
+            .map(|c| CurrentPasswordPolicy {
                 minimum_length: c.minimum_password_length,
                 require_symbols: c.require_symbols,
                 require_numbers: c.require_numbers,
@@ -198,22 +198,21 @@ impl AccountIam {
                 max_age_days: c.max_password_age,
                 reuse_prevention: c.password_reuse_prevention,
                 hard_expiry: c.hard_expiry,
-            };
-            if p.is_met_by(&current) {
-                return Ok(false);
-            }
-        }
+            });
+        let Some(wanted) = PASSWORD_POLICY.applied_to(current.as_ref()) else {
+            return Ok(false);
+        };
         self.client
             .update_account_password_policy()
-            .minimum_password_length(p.minimum_length)
-            .require_symbols(true)
-            .require_numbers(true)
-            .require_uppercase_characters(true)
-            .require_lowercase_characters(true)
-            .allow_users_to_change_password(true)
-            .max_password_age(p.max_age_days)
-            .password_reuse_prevention(p.reuse_prevention)
-            .hard_expiry(false)
+            .set_minimum_password_length(wanted.minimum_length)
+            .require_symbols(wanted.require_symbols)
+            .require_numbers(wanted.require_numbers)
+            .require_uppercase_characters(wanted.require_uppercase)
+            .require_lowercase_characters(wanted.require_lowercase)
+            .allow_users_to_change_password(wanted.allow_users_to_change)
+            .set_max_password_age(wanted.max_age_days)
+            .set_password_reuse_prevention(wanted.reuse_prevention)
+            .set_hard_expiry(wanted.hard_expiry)
             .send()
             .await
             .map_err(|e| self.err("UpdateAccountPasswordPolicy", e))?;

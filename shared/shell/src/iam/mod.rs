@@ -4,13 +4,15 @@
 //!   password policy, the provisioner role, service accounts);
 //! - [`user`]: a person's user, created or read back as the planner's
 //!   [`Found`](gatehouse_core::plan::Found);
-//! - [`apply`]: applying one planned [`Action`](gatehouse_core::plan::Action).
+//! - [`apply`]: applying one planned [`Action`](gatehouse_core::plan::Action);
+//! - [`seal`]: sealing a user, closers first, so that a failing listing leaves no way in.
 //!
 //! Every write stays under `/gatehouse/`, and every write is idempotent: "already done" answers
 //! from IAM count as success.
 
 pub mod apply;
 pub mod baseline;
+pub mod seal;
 pub mod user;
 
 use aws_sdk_iam::error::ProvideErrorMetadata;

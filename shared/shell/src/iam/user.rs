@@ -10,11 +10,12 @@ use gatehouse_core::plan::{Credential, Found, UserState};
 use super::{tag, AccountIam};
 use crate::error::Error;
 
-/// How much of a user to read: enough to grant, or everything needed to revoke.
+/// How much of a user to read: who it belongs to, or enough to grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Depth {
+    /// GetUser alone: path and tags (sealing reads the rest itself, closing first).
+    Head,
     Grant,
-    Revoke,
 }
 
 impl AccountIam {
@@ -58,23 +59,23 @@ impl AccountIam {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        let (managed_groups, login_profile, deny_all, credentials) = futures::try_join!(
+        if depth == Depth::Head {
+            return Ok(Found::Managed(UserState {
+                tags,
+                ..UserState::default()
+            }));
+        }
+        let (managed_groups, login_profile, deny_all) = futures::try_join!(
             self.managed_groups(name),
             self.has_login_profile(name),
             self.has_deny_all(name),
-            async {
-                match depth {
-                    Depth::Grant => Ok(Vec::new()),
-                    Depth::Revoke => self.active_credentials(name).await,
-                }
-            }
         )?;
         Ok(Found::Managed(UserState {
             tags,
             managed_groups,
             login_profile,
             deny_all,
-            credentials,
+            credentials: Vec::new(),
         }))
     }
 
@@ -96,14 +97,14 @@ impl AccountIam {
             .collect())
     }
 
-    async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
+    pub(super) async fn has_login_profile(&self, name: &str) -> Result<bool, Error> {
         let got = self.client.get_login_profile().user_name(name).send().await;
         Ok(self
             .tolerate("GetLoginProfile", got, &["NoSuchEntity"])?
             .is_some())
     }
 
-    async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
+    pub(super) async fn has_deny_all(&self, name: &str) -> Result<bool, Error> {
         let deny_all = self.policy_arn(DENY_ALL_POLICY);
         let attached: Vec<_> = self
             .client
@@ -120,9 +121,12 @@ impl AccountIam {
             .any(|p| p.policy_arn() == Some(deny_all.as_str())))
     }
 
-    async fn active_credentials(&self, name: &str) -> Result<Vec<Credential>, Error> {
+    /// Every active credential of the user, each kind listed on its own: what could be listed,
+    /// and the failures of the listings that could not (one kind's listing denied or throttled
+    /// must not keep the others from being closed).
+    pub(super) async fn credential_listings(&self, name: &str) -> (Vec<Credential>, Vec<Error>) {
         let c = &self.client;
-        let (keys, ssh, certs, mfa, service) = futures::try_join!(
+        let (keys, ssh, certs, mfa, service) = futures::join!(
             async {
                 let keys: Vec<_> = c
                     .list_access_keys()
@@ -150,11 +154,12 @@ impl AccountIam {
                     .try_collect()
                     .await
                     .map_err(|e| self.err("ListSSHPublicKeys", e))?;
-                Ok(keys
-                    .into_iter()
-                    .filter(|k| k.status() == &StatusType::Active)
-                    .map(|k| Credential::SshPublicKey(k.ssh_public_key_id))
-                    .collect::<Vec<_>>())
+                Ok::<_, Error>(
+                    keys.into_iter()
+                        .filter(|k| k.status() == &StatusType::Active)
+                        .map(|k| Credential::SshPublicKey(k.ssh_public_key_id))
+                        .collect::<Vec<_>>(),
+                )
             },
             async {
                 let certs: Vec<_> = c
@@ -166,11 +171,13 @@ impl AccountIam {
                     .try_collect()
                     .await
                     .map_err(|e| self.err("ListSigningCertificates", e))?;
-                Ok(certs
-                    .into_iter()
-                    .filter(|k| k.status() == &StatusType::Active)
-                    .map(|k| Credential::SigningCertificate(k.certificate_id))
-                    .collect::<Vec<_>>())
+                Ok::<_, Error>(
+                    certs
+                        .into_iter()
+                        .filter(|k| k.status() == &StatusType::Active)
+                        .map(|k| Credential::SigningCertificate(k.certificate_id))
+                        .collect::<Vec<_>>(),
+                )
             },
             async {
                 let devices: Vec<_> = c
@@ -182,10 +189,12 @@ impl AccountIam {
                     .try_collect()
                     .await
                     .map_err(|e| self.err("ListMFADevices", e))?;
-                Ok(devices
-                    .into_iter()
-                    .map(|d| Credential::MfaDevice(d.serial_number))
-                    .collect::<Vec<_>>())
+                Ok::<_, Error>(
+                    devices
+                        .into_iter()
+                        .map(|d| Credential::MfaDevice(d.serial_number))
+                        .collect::<Vec<_>>(),
+                )
             },
             async {
                 let out = c
@@ -194,16 +203,27 @@ impl AccountIam {
                     .send()
                     .await
                     .map_err(|e| self.err("ListServiceSpecificCredentials", e))?;
-                Ok(out
-                    .service_specific_credentials()
-                    .iter()
-                    .filter(|k| k.status() == &StatusType::Active)
-                    .map(|k| {
-                        Credential::ServiceSpecific(k.service_specific_credential_id().to_owned())
-                    })
-                    .collect::<Vec<_>>())
+                Ok::<_, Error>(
+                    out.service_specific_credentials()
+                        .iter()
+                        .filter(|k| k.status() == &StatusType::Active)
+                        .map(|k| {
+                            Credential::ServiceSpecific(
+                                k.service_specific_credential_id().to_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
             },
-        )?;
-        Ok([keys, ssh, certs, mfa, service].concat())
+        );
+        let mut listed = Vec::new();
+        let mut failures = Vec::new();
+        for listing in [keys, ssh, certs, mfa, service] {
+            match listing {
+                Ok(credentials) => listed.extend(credentials),
+                Err(e) => failures.push(e),
+            }
+        }
+        (listed, failures)
     }
 }

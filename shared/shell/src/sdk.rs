@@ -1,0 +1,85 @@
+//! The AWS SDK configuration both functions run with: how often a failed call is tried again,
+//! and how long one may take. The SDK's defaults suit an interactive tool, not a function that
+//! a mass layoff sends into IAM's low rate limits: three attempts give up too soon on
+//! throttling, and with no attempt timeout one hung connection holds the whole invocation
+//! until Lambda kills it, with nothing left to say which call it was.
+//!
+//! Nor does the SDK's retry quota: a token bucket, shared by every client in the process, that
+//! stops retrying once a burst of faults has spent it (500 tokens, 5 per retry, 10 per
+//! timeout, earned back one per success). It protects a service from a large fleet of
+//! clients; Gatehouse is a handful of instances, and for it a call given up costs the whole
+//! event's redelivery a visibility timeout (30 minutes) later, with the leaver's access open
+//! meanwhile. Under a fifth of calls failing (the chaos run) the quota runs dry within seconds
+//! and nearly every event ends in the dead-letter queue; without it, backed-off retries bounded
+//! by [`ATTEMPTS`] see them through. So every client shares a partition with no quota
+//! ([`retry_partition`]), and the throttling itself sets the pace.
+//!
+//! A call that still fails is classified ([`crate::error`]) and a transient failure hands the
+//! event back for redelivery: these retries only spare the queue the common, short faults.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::SdkConfig;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
+
+/// Attempts per call, the first included: throttling during a burst usually clears within a
+/// few backed-off seconds.
+pub const ATTEMPTS: u32 = 5;
+/// One attempt of one call: IAM, STS and DynamoDB answer in well under a second; an attempt
+/// still waiting after this is on a connection that will not answer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The standard retry strategy (exponential backoff with jitter, a retry quota that stops a
+/// failing service from being hammered) with [`ATTEMPTS`] attempts.
+pub fn retry() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(ATTEMPTS)
+}
+
+/// Every attempt bounded by [`ATTEMPT_TIMEOUT`].
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
+}
+
+/// The configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`), with
+/// Gatehouse's retries and timeouts.
+pub async fn load() -> SdkConfig {
+    aws_config::from_env()
+        .retry_config(retry())
+        .timeout_config(timeouts())
+        .load()
+        .await
+}
+
+/// The retry partition of every Gatehouse client: its own, without a retry quota.
+pub fn retry_partition() -> RetryPartition {
+    RetryPartition::custom("gatehouse")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
+/// One constructor per service: a client of `sdk` in Gatehouse's [`retry_partition`].
+macro_rules! clients {
+    ($($name:ident => $service:ident),* $(,)?) => {$(
+        #[doc = concat!("A `", stringify!($service), "` client of `sdk`, in Gatehouse's retry partition.")]
+        pub fn $name(sdk: &SdkConfig) -> $service::Client {
+            $service::Client::from_conf(
+                $service::config::Builder::from(sdk)
+                    .retry_partition(retry_partition())
+                    .build(),
+            )
+        }
+    )*};
+}
+
+clients! {
+    dynamodb => aws_sdk_dynamodb,
+    eventbridge => aws_sdk_eventbridge,
+    organizations => aws_sdk_organizations,
+    secretsmanager => aws_sdk_secretsmanager,
+    sqs => aws_sdk_sqs,
+    sts => aws_sdk_sts,
+}
