@@ -23,7 +23,7 @@ LAMBDA_DIR := $(TARGET_DIR)/lambda
 FUNCTIONS := people-events account-created
 
 .PHONY: help run test unit lint fmt venv clean mutants bench-fanout bench-coldstart bench-backfill
-.PHONY: build lint-infra test-infra
+.PHONY: build lint-infra test-infra world test-cargo-lambda chaos
 
 help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
@@ -32,6 +32,8 @@ help:
 	@echo "make lint   - layering of the shared crates, rustfmt, clippy with warnings as errors"
 	@echo "make mutants - mutation testing of the pure core (long: see docs/testing.md)"
 	@echo "make build  - the release functions for Lambda (arm64 zips, cargo-lambda); prints their sizes"
+	@echo "make chaos  - offboarding under random faults, a bigger run (SEED=n EVENTS=n; docs/testing.md)"
+	@echo "make world  - a local world on demand for cargo lambda watch/invoke (README); until Ctrl-C"
 	@echo "             (make lint also lints infra/; make test also deploys it in the emulator)"
 
 $(VENV)/.installed: requirements-dev.txt
@@ -54,6 +56,8 @@ test: venv
 	# every call of the functions against their execution roles (infra/template.yaml) and, in
 	# member accounts, the provisioner role (infra/member-account.yaml).
 	GATEHOUSE_TEST_AUTHORIZATION=enforced $(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked -p gatehouse-tests
+	# The by-hand path, with the real client: a world, `cargo lambda watch`, `cargo lambda invoke`.
+	$(PY) scripts/smoke_cargo_lambda.py
 
 # The pure core only: no emulator, and no AWS SDK to compile.
 unit:
@@ -89,6 +93,15 @@ bench-coldstart: venv
 	cargo build --locked --release -p people-events
 	cargo build --locked --release -p gatehouse-tests --bin bench-coldstart
 	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-coldstart $(TARGET_DIR)/release/people-events 10
+
+# Offboarding under faults (docs/testing.md): a random life story for a company, played through
+# the functions with a fifth of all AWS calls failing, then checked against the model. `make
+# test` runs the default seed; this is the bigger run, any seed: make chaos SEED=7 EVENTS=1000.
+SEED ?= 20261127
+EVENTS ?= 300
+chaos: venv
+	GATEHOUSE_CHAOS_SEED=$(SEED) GATEHOUSE_CHAOS_EVENTS=$(EVENTS) $(WITH_EMULATOR) \
+		cargo $(TEST_RUNNER) --locked -p gatehouse-tests --test chaos $(if $(findstring nextest,$(TEST_RUNNER)),--no-capture,-- --nocapture)
 
 bench-backfill: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-backfill
@@ -133,3 +146,16 @@ build: $(BUILD_VENV)/.installed
 	@for f in $(FUNCTIONS); do \
 		echo "$$f: $$(stat -c %s $(LAMBDA_DIR)/$$f/bootstrap.zip) bytes ($(LAMBDA_DIR)/$$f/bootstrap.zip)"; \
 	done
+
+# Invoking the functions by hand (README, "Invoking a function by hand (cargo-lambda)"): the
+# emulator on a known port (GATEHOUSE_WORLD_PORT, default 4599) with the world the functions
+# need, its environment printed as `export` lines; runs until Ctrl-C. `cargo world <command>`
+# (.cargo/config.toml) talks to it: env, users, outcomes, new-account, work.
+world: venv
+	cargo build --locked -p gatehouse-tests --bin gatehouse-world
+	$(TARGET_DIR)/debug/gatehouse-world serve
+
+# The smoke test of that path alone (make test runs it too).
+test-cargo-lambda: venv
+	cargo build --locked -p people-events -p account-created -p gatehouse-tests --bins
+	$(PY) scripts/smoke_cargo_lambda.py

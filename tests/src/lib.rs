@@ -5,6 +5,7 @@
 //! - [`proxy`]: a recording, failure-injecting proxy in front of the emulator;
 //! - [`access`]: reading back users, groups and credentials from the emulated accounts;
 //! - [`capture`]: capturing log lines;
+//! - [`chaos`]: random HR events under injected faults, checked against the core as oracle;
 //! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
 //! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`;
 //! - [`binaries`]: where cargo put the function binaries;
@@ -15,6 +16,7 @@
 pub mod access;
 pub mod binaries;
 pub mod capture;
+pub mod chaos;
 pub mod emulator;
 pub mod fixtures;
 pub mod proxy;

@@ -4,9 +4,12 @@
 //! forgets a parameter (moto ignores `PermissionsBoundary` on `CreateUser`, for instance), count
 //! API calls per operation, and inject a failure for chosen requests (a role that cannot be
 //! assumed yet). Each test starts its own, so counts never mix between parallel tests.
+//!
+//! In [chaos](Proxy::set_chaos) mode it also breaks a seeded share of all calls the way AWS and
+//! networks do: throttling, server errors, answers too slow to wait for, connections dropped
+//! before the request arrives and connections dropped after the write took effect.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -37,6 +40,82 @@ pub struct Injected {
     pub body: String,
 }
 
+/// A fault chaos mode injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// Refused as throttled (400 `Throttling` / `ThrottlingException`), not forwarded.
+    Throttled,
+    /// A 500 or 503, not forwarded.
+    ServerError,
+    /// Forwarded only after [`Chaos::hold`] (longer than the client waits): the write may land
+    /// after the caller gave up on it.
+    Timeout,
+    /// The connection closed before the request was forwarded.
+    DroppedBefore,
+    /// Forwarded (the write took effect), then the connection closed without the answer.
+    DroppedAfter,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 5] = [
+        Fault::Throttled,
+        Fault::ServerError,
+        Fault::Timeout,
+        Fault::DroppedBefore,
+        Fault::DroppedAfter,
+    ];
+}
+
+/// Chaos mode's settings.
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    pub seed: u64,
+    /// The share of calls that fail, 0.0..=1.0.
+    pub rate: f64,
+    /// How the faults divide among themselves: relative weights, in [`Fault::ALL`]'s order.
+    pub weights: [u32; 5],
+    /// How long a [`Fault::Timeout`] holds its request.
+    pub hold: std::time::Duration,
+}
+
+struct ChaosState {
+    settings: Chaos,
+    rng: rand::rngs::StdRng,
+    injected: BTreeMap<Fault, usize>,
+}
+
+impl ChaosState {
+    fn draw(&mut self) -> Option<Fault> {
+        use rand::Rng;
+        if !self.rng.random_bool(self.settings.rate) {
+            return None;
+        }
+        let total: u32 = self.settings.weights.iter().sum();
+        let mut pick = self.rng.random_range(0..total.max(1));
+        for (fault, weight) in Fault::ALL.into_iter().zip(self.settings.weights) {
+            if pick < weight {
+                *self.injected.entry(fault).or_default() += 1;
+                return Some(fault);
+            }
+            pick -= weight;
+        }
+        None
+    }
+}
+
+/// The error a proxied connection ends with when chaos drops it: hyper then closes it without
+/// an answer, which the client sees as a connection reset mid-request.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by the chaos proxy")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 type Rule = Box<dyn Fn(&Call) -> Option<Injected> + Send + Sync>;
 type DelayRule = Box<dyn Fn(&Call) -> Option<std::time::Duration> + Send + Sync>;
 
@@ -48,6 +127,7 @@ pub struct Proxy {
     delays: Arc<Mutex<Vec<DelayRule>>>,
     /// Added to every forwarded call, in milliseconds: AWS's latency, which the emulator lacks.
     latency_ms: Arc<std::sync::atomic::AtomicU64>,
+    chaos: Arc<Mutex<Option<ChaosState>>>,
 }
 
 impl Proxy {
@@ -63,6 +143,7 @@ impl Proxy {
             rules: Arc::new(Mutex::new(Vec::new())),
             delays: Arc::new(Mutex::new(Vec::new())),
             latency_ms: Arc::default(),
+            chaos: Arc::default(),
         };
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_owned();
@@ -133,6 +214,28 @@ impl Proxy {
         let ms = latency.as_millis() as u64;
         self.latency_ms
             .store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Breaks a share of every call from now on, as `chaos` says (`None`: no more faults).
+    /// Faults are drawn from `chaos.seed` in the order calls arrive, so a run with the same
+    /// seed injects the same sequence of faults (which call each hits depends on timing).
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        use rand::SeedableRng;
+        *self.chaos.lock().unwrap() = chaos.map(|settings| ChaosState {
+            rng: rand::rngs::StdRng::seed_from_u64(settings.seed),
+            settings,
+            injected: BTreeMap::new(),
+        });
+    }
+
+    /// The faults chaos mode injected so far, by kind.
+    pub fn injected(&self) -> BTreeMap<Fault, usize> {
+        self.chaos
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|c| c.injected.clone())
+            .unwrap_or_default()
     }
 
     /// Removes every injected rule and delay.
@@ -212,7 +315,7 @@ async fn forward(
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     upstream: String,
     proxy: Proxy,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (mut parts, body) = req.into_parts();
     let bytes = body
         .collect()
@@ -228,9 +331,27 @@ async fn forward(
         .iter()
         .find_map(|rule| rule(&call));
     if let Some(Injected { status, body }) = injected {
-        let mut resp = Response::new(Full::new(Bytes::from(body)));
-        *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-        return Ok(resp);
+        return Ok(answer(status, body));
+    }
+    let fault = proxy
+        .chaos
+        .lock()
+        .unwrap()
+        .as_mut()
+        .and_then(|chaos| Some((chaos.draw()?, chaos.settings.hold)));
+    match fault {
+        Some((Fault::Throttled, _)) => return Ok(chaos_error(&call, 400)),
+        Some((Fault::ServerError, _)) => {
+            let status = if call.operation.len() % 2 == 0 {
+                500
+            } else {
+                503
+            };
+            return Ok(chaos_error(&call, status));
+        }
+        Some((Fault::DroppedBefore, _)) => return Err(Dropped),
+        Some((Fault::Timeout, hold)) => tokio::time::sleep(hold).await,
+        Some((Fault::DroppedAfter, _)) | None => {}
     }
     let held = proxy
         .delays
@@ -251,10 +372,21 @@ async fn forward(
         .map(|p| p.as_str())
         .unwrap_or("/");
     parts.uri = format!("{upstream}{path}").parse().unwrap();
-    match client
-        .request(Request::from_parts(parts, Full::new(bytes)))
-        .await
-    {
+    // In a task of its own, so that the write completes even when the client has given up
+    // (and closed the connection, which drops this future).
+    let sent = tokio::spawn(async move {
+        client
+            .request(Request::from_parts(parts, Full::new(bytes)))
+            .await
+    });
+    let forwarded = match sent.await {
+        Ok(forwarded) => forwarded,
+        Err(_) => return Err(Dropped),
+    };
+    if matches!(fault, Some((Fault::DroppedAfter, _))) {
+        return Err(Dropped);
+    }
+    match forwarded {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
             let bytes = body
@@ -269,6 +401,38 @@ async fn forward(
             *resp.status_mut() = hyper::StatusCode::BAD_GATEWAY;
             Ok(resp)
         }
+    }
+}
+
+fn answer(status: u16, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    resp
+}
+
+/// A throttling (400) or server (5xx) error in the protocol of `call`'s service.
+fn chaos_error(call: &Call, status: u16) -> Response<Full<Bytes>> {
+    let code = match (status, call.params.is_empty()) {
+        (400, false) => "Throttling",
+        (400, true) => "ThrottlingException",
+        (_, false) => "ServiceUnavailable",
+        (_, true) => "InternalFailure",
+    };
+    if call.params.is_empty() {
+        answer(
+            status,
+            format!(r#"{{"__type":"{code}","message":"injected by the chaos proxy"}}"#),
+        )
+    } else {
+        answer(
+            status,
+            format!(
+                "<ErrorResponse><Error><Type>{}</Type><Code>{code}</Code>\
+                 <Message>injected by the chaos proxy</Message></Error>\
+                 <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>",
+                if status >= 500 { "Receiver" } else { "Sender" }
+            ),
+        )
     }
 }
 

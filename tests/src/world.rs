@@ -621,8 +621,13 @@ impl World {
     /// The adapters of a function running in this world (calls go through the proxy, with the
     /// function's execution role when authorization is enforced).
     pub fn deps(&self, function: &str) -> Deps {
-        let sdk = self.function_sdks.get(function).unwrap_or(&self.sdk);
-        Deps::new(self.config(), sdk, function)
+        Deps::new(self.config(), self.function_sdk(function), function)
+    }
+
+    /// The AWS config `function` runs with in this world: through the proxy, as its execution
+    /// role when authorization is enforced. (For a test that tunes it, as the chaos run does.)
+    pub fn function_sdk(&self, function: &str) -> &SdkConfig {
+        self.function_sdks.get(function).unwrap_or(&self.sdk)
     }
 
     /// IAM in a member account, read directly (not through the proxy, so not counted).
@@ -811,5 +816,85 @@ impl World {
                 })
                 .collect(),
         )
+    }
+}
+
+/// A world built by another process (`gatehouse-world`, for invoking the functions by hand),
+/// taken up again from what that process saved: same emulator, same management account.
+impl World {
+    /// The world whose management account is `management` (reached with `credentials`) on the
+    /// emulator at `emulator`, with its environment accounts; its queues are looked up by name.
+    pub async fn attach(
+        emulator: &str,
+        management: &str,
+        organization_id: &str,
+        credentials: Credentials,
+        accounts: BTreeMap<String, String>,
+    ) -> Result<World, String> {
+        let direct = sdk_config(emulator, credentials.clone()).await;
+        let sqs = aws_sdk_sqs::Client::new(&direct);
+        let mut urls = Vec::new();
+        for name in [WORK_QUEUE, OUTCOME_QUEUE] {
+            let url = sqs
+                .get_queue_url()
+                .queue_name(name)
+                .send()
+                .await
+                .map_err(|e| format!("the queue {name}: {}", DisplayErrorContext(&e)))?
+                .queue_url
+                .ok_or_else(|| format!("the queue {name} has no URL"))?;
+            urls.push(url);
+        }
+        let outcome_queue_url = urls.pop().unwrap_or_default();
+        let work_queue_url = urls.pop().unwrap_or_default();
+        let proxy = Proxy::start(emulator).await;
+        let sdk = sdk_config(&proxy.url, credentials.clone()).await;
+        Ok(World {
+            emulator: emulator.to_owned(),
+            proxy,
+            management: management.to_owned(),
+            organization_id: organization_id.to_owned(),
+            credentials,
+            sdk,
+            direct,
+            accounts,
+            work_queue_url,
+            outcome_queue_url,
+            extra_settings: Vec::new(),
+            private: None,
+            function_sdks: BTreeMap::new(),
+            function_credentials: BTreeMap::new(),
+            enforcing: Default::default(),
+        })
+    }
+
+    /// Takes up to `max` (1–10) messages off the work queue, as one SQS batch the way Lambda's
+    /// event source mapping delivers it (`{"Records": [...]}`), and deletes them from the queue:
+    /// they are handed over. `None` when the queue is empty.
+    pub async fn take_work_batch(&self, max: i32) -> Option<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.direct);
+        let messages = sqs
+            .receive_message()
+            .queue_url(&self.work_queue_url)
+            .max_number_of_messages(max)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive work")
+            .messages
+            .unwrap_or_default();
+        if messages.is_empty() {
+            return None;
+        }
+        let records: Vec<Value> = messages.iter().map(|m| self.sqs_record(m)).collect();
+        for m in &messages {
+            sqs.delete_message()
+                .queue_url(&self.work_queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete work item");
+        }
+        Some(serde_json::json!({ "Records": records }))
     }
 }
