@@ -27,6 +27,8 @@ struct State {
     next: Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     pending: Mutex<HashMap<String, Reply>>,
     init_error: Mutex<Option<String>>,
+    /// The `Lambda-Runtime-Function-Error-Type` header of the init error.
+    init_error_type: Mutex<Option<String>>,
     /// When the binary first asked for work: its init (cold start) is over.
     first_poll: std::sync::OnceLock<std::time::Instant>,
 }
@@ -49,6 +51,27 @@ impl Function {
         env: &[(String, String)],
         log: &Path,
     ) -> std::io::Result<Function> {
+        Function::launch(name, binary, env, log, false).await
+    }
+
+    /// Like [`Function::start`], but the binary sees only `env` and the variables Lambda sets,
+    /// nothing of this process's environment: for a test of what it does without a setting.
+    pub async fn start_isolated(
+        name: &str,
+        binary: &Path,
+        env: &[(String, String)],
+        log: &Path,
+    ) -> std::io::Result<Function> {
+        Function::launch(name, binary, env, log, true).await
+    }
+
+    async fn launch(
+        name: &str,
+        binary: &Path,
+        env: &[(String, String)],
+        log: &Path,
+        isolated: bool,
+    ) -> std::io::Result<Function> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (queue, rx) = mpsc::channel(16);
@@ -56,6 +79,7 @@ impl Function {
             next: Mutex::new(rx),
             pending: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
+            init_error_type: Mutex::new(None),
             first_poll: std::sync::OnceLock::new(),
         });
         let shared = state.clone();
@@ -72,7 +96,11 @@ impl Function {
         });
         let log = std::fs::File::create(log)?;
         let spawned = std::time::Instant::now();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if isolated {
+            command.env_clear();
+        }
+        let child = command
             .envs(env.iter().cloned())
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
@@ -109,8 +137,42 @@ impl Function {
         }
     }
 
+    /// The init error the binary reported to the Runtime API (the document it posted to
+    /// `/init/error`, and the error type it named in the header), once it has; waits up to
+    /// `limit` for it.
+    pub async fn init_error(&self, limit: std::time::Duration) -> Option<(String, Option<String>)> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(body) = self.state.init_error.lock().await.clone() {
+                let kind = self.state.init_error_type.lock().await.clone();
+                return Some((body, kind));
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// How the binary ended, once it has; waits up to `limit` for that.
+    pub async fn exit_status(
+        &mut self,
+        limit: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(limit, self._child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
     /// Invokes the function synchronously: `Ok(answer)` or `Err(error document)`.
     pub async fn invoke(&self, payload: &Value) -> Result<Value, Value> {
+        self.invoke_raw(payload.to_string().into_bytes()).await
+    }
+
+    /// Invokes the function with these exact bytes (text a `Value` cannot hold, such as a
+    /// duplicated key).
+    pub async fn invoke_raw(&self, payload: Vec<u8>) -> Result<Value, Value> {
         let n = self
             .counter
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -118,7 +180,7 @@ impl Function {
         let (tx, rx) = oneshot::channel();
         self.state.pending.lock().await.insert(id.clone(), tx);
         self.queue
-            .send((id, payload.to_string().into_bytes()))
+            .send((id, payload))
             .await
             .map_err(|_| serde_json::json!({"errorMessage": "runtime API stopped"}))?;
         match tokio::time::timeout(std::time::Duration::from_secs(120), rx).await {
@@ -143,6 +205,11 @@ async fn route(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
+    let error_type = req
+        .headers()
+        .get("Lambda-Runtime-Function-Error-Type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = req
         .into_body()
         .collect()
@@ -184,6 +251,7 @@ async fn route(
             Ok(r)
         }
         (Method::POST, "/init/error") => {
+            *state.init_error_type.lock().await = error_type;
             *state.init_error.lock().await = Some(String::from_utf8_lossy(&body).into_owned());
             Ok(respond(StatusCode::ACCEPTED, Vec::new()))
         }
