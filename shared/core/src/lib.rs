@@ -18,7 +18,8 @@
 //! - [`names`]: the names other parts rely on: sources, detail-types, IAM paths, tags,
 //!   policy and secret names.
 //! - [`policy`]: the access policy (`policy.toml`), validated at load, and what it grants
-//!   whom.
+//!   whom; [`policy::view`]: the grants environment by environment, and who gains and loses
+//!   what between two policies.
 //! - [`envelope`]: the EventBridge envelope and [`Rejection`](envelope::Rejection), why an
 //!   input can never succeed.
 //! - [`hr_event`]: HR events and `Employee Sync` work items, parsed and validated.

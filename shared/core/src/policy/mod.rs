@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::ids::{EmployeeId, Invalid, Team};
 
 mod validate;
+pub mod view;
 
 pub use validate::is_iam_name;
 

@@ -1,0 +1,177 @@
+//! `gatehouse`: the operator's command line, on the same core as the functions.
+//!
+//! - `gatehouse policy check [FILE]`: validate a policy and print what it grants, environment by
+//!   environment;
+//! - `gatehouse policy diff OLD NEW`: who gains and who loses what, per environment.
+//!
+//! Exit codes, for scripts: 0 done (for `diff`: the two policies grant the same), 1 `diff`
+//! found changes, 2 a usage error, 3 a policy refused (invalid, or unreadable). Tables for
+//! people, `--output json` for machines; no colour, so output is the same on a terminal and in
+//! a pipe.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gatehouse_core::policy::view::{self, Change, EnvironmentView, Subject};
+use gatehouse_core::policy::{Policy, PolicyError};
+
+mod table;
+
+/// Where the functions read their policy from, when it is not the one built in.
+const POLICY_FILE: &str = "GATEHOUSE_POLICY_FILE";
+
+const CHANGED: u8 = 1;
+const REFUSED: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "gatehouse", version, about = "Gatehouse, for operators", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The access policy (policy.toml).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy and print what it grants, environment by environment. Without FILE,
+    /// the policy the functions use: GATEHOUSE_POLICY_FILE, else the one built in.
+    Check {
+        file: Option<String>,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Who gains and who loses what, per environment, going from OLD to NEW. Exits 1 when
+    /// anything changes, 0 when the two grant exactly the same.
+    Diff {
+        old: String,
+        new: String,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    /// Aligned columns, for people.
+    Table,
+    /// One JSON document, for machines.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::from(REFUSED)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<u8, PolicyError> {
+    match command {
+        Command::Policy(PolicyCommand::Check { file, output }) => {
+            let (policy, source) = match file.or_else(|| std::env::var(POLICY_FILE).ok()) {
+                Some(path) => (Policy::load(&path)?, path),
+                None => (Policy::builtin()?, "the built-in policy".to_owned()),
+            };
+            let environments = view::view(&policy);
+            match output {
+                Output::Json => print_json(&serde_json::json!({
+                    "source": source,
+                    "valid": true,
+                    "environments": environments,
+                })),
+                Output::Table => {
+                    println!("{source}: valid");
+                    print!("{}", grants_table(&environments));
+                }
+            }
+            Ok(0)
+        }
+        Command::Policy(PolicyCommand::Diff { old, new, output }) => {
+            let changes = view::diff(&Policy::load(&old)?, &Policy::load(&new)?);
+            match output {
+                Output::Json => print_json(&serde_json::json!({ "changes": changes })),
+                Output::Table if changes.is_empty() => println!("no change in access"),
+                Output::Table => print!("{}", changes_table(&changes)),
+            }
+            Ok(if changes.is_empty() { 0 } else { CHANGED })
+        }
+    }
+}
+
+fn print_json(value: &serde_json::Value) {
+    // A value built from strings and sets: printing it cannot fail.
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}
+
+fn grants_table(environments: &[EnvironmentView]) -> String {
+    let mut rows = Vec::new();
+    for env in environments {
+        let entry = match &env.allow {
+            None => "every member of a granted team".to_owned(),
+            Some(allow) if allow.is_empty() => "nobody (restricted, empty allow list)".to_owned(),
+            Some(allow) => format!("restricted to {}", join(allow)),
+        };
+        rows.push([env.environment.clone(), "entry".into(), entry]);
+        for (team, groups) in &env.teams {
+            rows.push([String::new(), format!("team {team}"), join(groups)]);
+        }
+        for (svc, groups) in &env.service_accounts {
+            rows.push([
+                String::new(),
+                format!("service account {svc}"),
+                join(groups),
+            ]);
+        }
+        for (group, policies) in &env.groups {
+            rows.push([String::new(), format!("group {group}"), join(policies)]);
+        }
+    }
+    table::render(["ENVIRONMENT", "WHO", "GETS"], &rows)
+}
+
+fn changes_table(changes: &[Change]) -> String {
+    let rows: Vec<[String; 4]> = changes
+        .iter()
+        .map(|c| {
+            [
+                c.environment.clone(),
+                subject(&c.subject),
+                join(&c.gains),
+                join(&c.loses),
+            ]
+        })
+        .collect();
+    table::render(["ENVIRONMENT", "WHO", "GAINS", "LOSES"], &rows)
+}
+
+fn subject(s: &Subject) -> String {
+    match s {
+        Subject::Environment => "(the environment)".into(),
+        Subject::Team(t) => format!("team {t}"),
+        Subject::Employee(e) => format!("employee {e}"),
+        Subject::ServiceAccount(s) => format!("service account {s}"),
+        Subject::Group(g) => format!("group {g}"),
+    }
+}
+
+fn join<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
+    let joined: Vec<&str> = items.into_iter().map(String::as_str).collect();
+    if joined.is_empty() {
+        "-".to_owned()
+    } else {
+        joined.join(", ")
+    }
+}
