@@ -35,6 +35,8 @@
 //! - [`baseline`]: the password policy and each group's policies.
 //! - [`outcome`], [`report`]: the outcome events and the functions' answers, as data.
 //! - [`work_item`]: `Employee Sync` requests and their deduplication ids.
+//! - [`drift`]: what an account holds that the directory and the policy do not say, and
+//!   the repairs `reconcile` would enqueue.
 //! - [`batch`]: FIFO-safe handling of an SQS batch, with the per-message handler passed in.
 
 pub mod access;
@@ -42,6 +44,7 @@ pub mod account_event;
 pub mod baseline;
 pub mod batch;
 pub mod documents;
+pub mod drift;
 pub mod envelope;
 pub mod hr_event;
 pub mod ids;

@@ -20,6 +20,7 @@ pub const ACCESS_GRANTED: &str = "Access Granted";
 pub const ACCESS_REVOKED: &str = "Access Revoked";
 pub const REQUEST_REJECTED: &str = "Request Rejected";
 pub const ACCOUNT_BASELINED: &str = "Account Baselined";
+pub const DRIFT_DETECTED: &str = "Drift Detected";
 
 /// Path of people's users. Gatehouse manages nothing outside `/gatehouse/`.
 pub const PEOPLE_PATH: &str = "/gatehouse/people/";

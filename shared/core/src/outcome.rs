@@ -4,9 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::drift::report::DriftDetected;
 use crate::envelope::Rejection;
 use crate::ids::{AccountId, EmployeeId};
-use crate::names::{ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, REQUEST_REJECTED};
+use crate::names::{
+    ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, DRIFT_DETECTED, REQUEST_REJECTED,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +79,7 @@ pub enum Outcome {
     Revoked(Revoked),
     Rejected(Rejected),
     Baselined(Baselined),
+    Drift(Box<DriftDetected>),
 }
 
 impl Outcome {
@@ -85,6 +89,7 @@ impl Outcome {
             Outcome::Revoked(_) => ACCESS_REVOKED,
             Outcome::Rejected(_) => REQUEST_REJECTED,
             Outcome::Baselined(_) => ACCOUNT_BASELINED,
+            Outcome::Drift(_) => DRIFT_DETECTED,
         }
     }
 
@@ -95,6 +100,7 @@ impl Outcome {
             Outcome::Revoked(d) => serde_json::to_value(d),
             Outcome::Rejected(d) => serde_json::to_value(d),
             Outcome::Baselined(d) => serde_json::to_value(d),
+            Outcome::Drift(d) => serde_json::to_value(d),
         }
         .unwrap_or_default()
     }

@@ -53,6 +53,50 @@ pub struct Policy {
     pub teams: BTreeMap<String, TeamAccess>,
     #[serde(default)]
     pub service_accounts: BTreeMap<String, ServiceAccount>,
+    #[serde(default)]
+    pub reconcile: Reconcile,
+}
+
+/// How `reconcile` treats the drift it finds (`[reconcile]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reconcile {
+    /// `report` (the default) writes nothing but its outcome; `repair` also enqueues an
+    /// `Employee Sync` for each person whose access drifted.
+    #[serde(default)]
+    pub mode: ReconcileMode,
+    /// The breaker: a run that would close access for more people than this reports instead
+    /// of repairing, unless the operator confirms.
+    #[serde(default = "default_max_disables")]
+    pub max_disables: usize,
+    /// Active access keys older than this many days are reported.
+    #[serde(default = "default_max_key_age_days")]
+    pub max_key_age_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReconcileMode {
+    #[default]
+    Report,
+    Repair,
+}
+
+impl Default for Reconcile {
+    fn default() -> Self {
+        Reconcile {
+            mode: ReconcileMode::default(),
+            max_disables: default_max_disables(),
+            max_key_age_days: default_max_key_age_days(),
+        }
+    }
+}
+
+fn default_max_disables() -> usize {
+    10
+}
+fn default_max_key_age_days() -> u32 {
+    90
 }
 
 fn default_hr_source() -> String {

@@ -47,6 +47,12 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
             return Err(invalid(key, "is not a name IAM can hold for a role"));
         }
     }
+    if policy.reconcile.max_key_age_days == 0 {
+        return Err(invalid(
+            "reconcile.max_key_age_days",
+            "must be at least one day",
+        ));
+    }
     if policy.environments.is_empty() {
         return Err(invalid(
             "environments",
