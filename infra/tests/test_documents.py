@@ -75,6 +75,12 @@ class FunctionsTemplate(unittest.TestCase):
             "GATEHOUSE_ACCOUNT_WAIT_SECONDS",
             "GATEHOUSE_MEMBER_STACK",
         },
+        "ReconcileFunction": {
+            "GATEHOUSE_DIRECTORY_TABLE",
+            "GATEHOUSE_EVENT_BUS",
+            "GATEHOUSE_WORK_QUEUE_URL",
+            "GATEHOUSE_MAX_CONCURRENCY",
+        },
     }
 
     @classmethod
@@ -94,6 +100,7 @@ class FunctionsTemplate(unittest.TestCase):
         for logical_id, name in [
             ("PeopleEventsRole", "gatehouse-people-events"),
             ("AccountCreatedRole", "gatehouse-account-created"),
+            ("ReconcileRole", "gatehouse-reconcile"),
         ]:
             props = self.template["Resources"][logical_id]["Properties"]
             self.assertEqual((props["RoleName"], props["Path"]), (name, "/gatehouse/"))
@@ -114,7 +121,7 @@ class FunctionsTemplate(unittest.TestCase):
 
     def test_sam_adds_no_role_of_its_own(self):
         roles = sorted(k for k, r in self.expanded.items() if r["Type"] == "AWS::IAM::Role")
-        self.assertEqual(roles, ["AccountCreatedRole", "PeopleEventsRole"])
+        self.assertEqual(roles, ["AccountCreatedRole", "PeopleEventsRole", "ReconcileRole"])
 
     def test_the_work_queue_feeds_people_events_in_batches_with_partial_failures(self):
         mappings = [
@@ -138,7 +145,7 @@ class FunctionsTemplate(unittest.TestCase):
 
     def test_no_wildcard_action_and_no_unconditioned_write_on_every_resource(self):
         roles = [r for r in self.template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-        self.assertEqual(len(roles), 2)
+        self.assertEqual(len(roles), 3)
         for role in roles:
             for policy in role["Properties"]["Policies"]:
                 for st in policy["PolicyDocument"]["Statement"]:

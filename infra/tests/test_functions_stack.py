@@ -51,6 +51,7 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
         cls.lambda_ = boto3.client("lambda")
         cls.sqs = boto3.client("sqs")
         cls.iam = boto3.client("iam")
+        cls.events = boto3.client("events")
 
     @classmethod
     def tearDownClass(cls):
@@ -61,9 +62,11 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
 
     def test_the_outputs_are_what_the_stackset_and_the_hr_system_are_given(self):
         people, accounts = self.role_arn("gatehouse-people-events"), self.role_arn("gatehouse-account-created")
+        reconcile = self.role_arn("gatehouse-reconcile")
         self.assertEqual(self.outputs["PeopleEventsRoleArn"], people)
         self.assertEqual(self.outputs["AccountCreatedRoleArn"], accounts)
-        self.assertEqual(self.outputs["TrustedRoleArns"], f"{people},{accounts}")
+        self.assertEqual(self.outputs["ReconcileRoleArn"], reconcile)
+        self.assertEqual(self.outputs["TrustedRoleArns"], f"{people},{accounts},{reconcile}")
         self.assertEqual(self.outputs["EventBusName"], "gatehouse")
         self.assertEqual(
             self.outputs["EventBusArn"], f"arn:aws:events:us-east-1:{self.account}:event-bus/gatehouse"
@@ -111,8 +114,24 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
         self.assertEqual(esm["EventSourceArn"], attributes["QueueArn"])
         self.assertEqual(esm["BatchSize"], 10)
 
+    def test_reconcile_runs_on_its_schedule_with_the_settings_it_reads(self):
+        config = self.lambda_.get_function_configuration(FunctionName="gatehouse-reconcile")
+        self.assertEqual(config["Role"], self.outputs["ReconcileRoleArn"])
+        self.assertEqual(
+            {k: str(v) for k, v in config["Environment"]["Variables"].items()},
+            {
+                "GATEHOUSE_DIRECTORY_TABLE": "gatehouse-directory",
+                "GATEHOUSE_EVENT_BUS": "gatehouse",
+                "GATEHOUSE_WORK_QUEUE_URL": self.outputs["WorkQueueUrl"],
+                "GATEHOUSE_MAX_CONCURRENCY": "16",
+            },
+        )
+        rule = self.events.describe_rule(Name="gatehouse-reconcile")
+        self.assertEqual(rule["ScheduleExpression"], "rate(1 hour)")
+        self.assertEqual(rule["State"], "ENABLED")
+
     def test_each_function_has_its_own_role_with_one_inline_policy(self):
-        for name in ("gatehouse-people-events", "gatehouse-account-created"):
+        for name in ("gatehouse-people-events", "gatehouse-account-created", "gatehouse-reconcile"):
             with self.subTest(role=name):
                 role = self.iam.get_role(RoleName=name)["Role"]
                 self.assertEqual(role["Path"], "/gatehouse/")

@@ -286,7 +286,7 @@ impl World {
             .send()
             .await
             .expect("the harness is an administrator");
-        for function in ["people-events", "account-created"] {
+        for function in ["people-events", "account-created", "reconcile"] {
             let role = format!("gatehouse-{function}");
             iam.create_role()
                 .role_name(&role)
@@ -340,9 +340,12 @@ impl World {
 
     /// The credentials of `function`'s execution role, in a world that enforces authorization.
     pub fn execution_role_sdk(&self, function: &str) -> &SdkConfig {
-        self.function_sdks
-            .get(function)
-            .expect("a world that enforces authorization")
+        self.function_sdks.get(function).unwrap_or_else(|| {
+            panic!(
+                "no execution role for {function} (a world that enforces authorization has {:?})",
+                self.function_sdks.keys().collect::<Vec<_>>()
+            )
+        })
     }
 
     fn private_emulator(&self) -> &Emulator {
@@ -596,7 +599,7 @@ impl World {
     /// The functions' execution roles (in the management account, named as
     /// `infra/template.yaml` names them), which the provisioner role must trust.
     pub fn trusted_role_arns(&self) -> Vec<String> {
-        ["people-events", "account-created"]
+        ["people-events", "account-created", "reconcile"]
             .iter()
             .map(|f| {
                 format!(

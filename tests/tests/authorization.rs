@@ -173,15 +173,36 @@ async fn each_execution_role_reaches_only_what_its_function_needs() {
         "people-events assuming the bootstrap role",
         assume(sts("people-events"), bootstrap.clone()).await,
     );
-    assume(sts("account-created"), bootstrap)
+    assume(sts("account-created"), bootstrap.clone())
         .await
         .expect("account-created assumes the bootstrap role");
-    assume(sts("people-events"), provisioner)
+    assume(sts("people-events"), provisioner.clone())
         .await
         .expect("people-events assumes the provisioner role");
 
-    // Neither touches IAM in the functions' own account.
-    for f in ["people-events", "account-created"] {
+    // reconcile reads member accounts through the provisioner role, and nothing more.
+    refused(
+        "reconcile assuming the bootstrap role",
+        assume(sts("reconcile"), bootstrap.clone()).await,
+    );
+    assume(sts("reconcile"), provisioner.clone())
+        .await
+        .expect("reconcile assumes the provisioner role");
+    refused(
+        "reconcile writing the directory",
+        aws_sdk_dynamodb::Client::new(world.execution_role_sdk("reconcile"))
+            .delete_item()
+            .table_name(gatehouse_tests::world::TABLE)
+            .key(
+                "employeeId",
+                aws_sdk_dynamodb::types::AttributeValue::S("E1".into()),
+            )
+            .send()
+            .await,
+    );
+
+    // None touches IAM in the functions' own account.
+    for f in ["people-events", "account-created", "reconcile"] {
         refused(
             &format!("{f}: CreateUser in its own account"),
             aws_sdk_iam::Client::new(world.execution_role_sdk(f))

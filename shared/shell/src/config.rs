@@ -129,6 +129,14 @@ impl Config {
         })
     }
 
+    /// `reconcile` repairs through the work queue.
+    pub fn require_work_queue(&self) -> Result<(), ConfigError> {
+        match self.work_queue_url {
+            Some(_) => Ok(()),
+            None => Err(ConfigError::Missing(WORK_QUEUE_URL)),
+        }
+    }
+
     /// Checks the settings only some functions need; `account-created` needs both.
     pub fn require_account_setup(&self) -> Result<(), ConfigError> {
         if self.work_queue_url.is_none() {

@@ -198,6 +198,28 @@ impl EmployeeDirectory {
             .collect()
     }
 
+    /// Every employee the directory knows, leavers included (drift needs to know whose a
+    /// user is). The accounts' baseline records are not employees and are skipped.
+    pub async fn all_employees(&self) -> Result<Vec<EmployeeRecord>, Error> {
+        let pages: Vec<_> = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("NOT begins_with(employeeId, :account)")
+            .expression_attribute_values(":account", s("#account/"))
+            .consistent_read(true)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| aws("dynamodb", "Scan", None, e))?;
+        pages
+            .into_iter()
+            .flat_map(|p| p.items.unwrap_or_default())
+            .map(|item| parse_stored(&item).map(|k| EmployeeRecord::from(&k.standing)))
+            .collect()
+    }
+
     /// Remembers that Gatehouse has laid its baseline in `account`: from then on, an account
     /// that refuses the provisioner role is a fault, not an account Gatehouse never managed.
     /// Kept in the directory table under a key no employee id can take (`#account/<id>`).

@@ -14,8 +14,8 @@
 //!   - [`org`]: the organization's ACTIVE accounts and their environments (Organizations);
 //!   - [`credentials`]: assumed-role IAM clients per account, cached and renewed (STS);
 //!   - [`iam`]: one member account's IAM: its [baseline](iam::baseline), a person's
-//!     [user](iam::user) read as the planner's `Found`, and [applying](iam::apply) planned
-//!     actions;
+//!     [user](iam::user) read as the planner's `Found`, [applying](iam::apply) planned
+//!     actions, and the [inventory](iam::inventory) `reconcile` reads;
 //!   - [`directory`]: every employee's standing (DynamoDB), written conditionally;
 //!   - [`secrets`]: initial passwords (Secrets Manager);
 //!   - [`bus`]: outcome events (EventBridge);
@@ -23,7 +23,8 @@
 //! - Wiring: [`config`] (environment variables, read once), [`deps`] (the adapters, built
 //!   once per process), [`people`] (converging one person everywhere), [`invocation`] (one
 //!   `people-events` invocation: an envelope or an SQS batch), [`account_setup`] (a new
-//!   account's baseline and backfill).
+//!   account's baseline and backfill), [`reconcile`] (drift: every account read whole and
+//!   compared, repairs through the work queue).
 //! - [`sdk`]: the SDK configuration (retries, timeouts) both functions run with.
 //! - [`error`]: what can be retried and what cannot.
 //! - [`init`]: a function that refuses its configuration says why to the Lambda Runtime API.
@@ -43,6 +44,7 @@ pub mod invocation;
 pub mod org;
 pub mod people;
 pub mod queue;
+pub mod reconcile;
 pub mod sdk;
 pub mod secrets;
 

@@ -12,6 +12,7 @@
 
 pub mod apply;
 pub mod baseline;
+pub mod inventory;
 pub mod seal;
 pub mod user;
 
