@@ -44,7 +44,7 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed
 
 run: venv
-	cargo build --locked -p people-events -p account-created -p gatehouse-tests --bins
+	cargo build --locked -p people-events -p account-created -p reconcile -p gatehouse-tests --bins
 	$(WITH_EMULATOR) $(TARGET_DIR)/debug/demo
 
 test: venv
@@ -157,5 +157,5 @@ world: venv
 
 # The smoke test of that path alone (make test runs it too).
 test-cargo-lambda: venv
-	cargo build --locked -p people-events -p account-created -p gatehouse-tests --bins
+	cargo build --locked -p people-events -p account-created -p reconcile -p gatehouse-tests --bins
 	$(PY) scripts/smoke_cargo_lambda.py

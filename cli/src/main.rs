@@ -2,12 +2,16 @@
 //!
 //! - `gatehouse policy check [FILE]`: validate a policy and print what it grants, environment by
 //!   environment;
-//! - `gatehouse policy diff OLD NEW`: who gains and who loses what, per environment.
+//! - `gatehouse policy diff OLD NEW`: who gains and who loses what, per environment;
+//! - `gatehouse reconcile --dry-run`: the drift report on demand, changing nothing;
+//! - `gatehouse access [--env ENV] [--employee ID]`: who holds what, read from the accounts;
+//! - `gatehouse explain EMPLOYEE`: why a person has, or lacks, access in each account.
 //!
-//! Exit codes, for scripts: 0 done (for `diff`: the two policies grant the same), 1 `diff`
-//! found changes, 2 a usage error, 3 a policy refused (invalid, or unreadable). Tables for
-//! people, `--output json` for machines; no colour, so output is the same on a terminal and in
-//! a pipe.
+//! Exit codes, for scripts: 0 done (for `diff`: the two policies grant the same; for
+//! `reconcile`: no drift), 1 `diff` found changes, `reconcile` found drift, or an account could
+//! not be read, 2 a usage error, 3 a policy or setting refused, 4 AWS could not be read.
+//! Tables for people, `--output json` for machines; progress on stderr; no colour, so output is
+//! the same on a terminal and in a pipe.
 
 use std::process::ExitCode;
 
@@ -15,13 +19,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::policy::view::{self, Change, EnvironmentView, Subject};
 use gatehouse_core::policy::{Policy, PolicyError};
 
+mod accounts;
 mod table;
 
 /// Where the functions read their policy from, when it is not the one built in.
 const POLICY_FILE: &str = "GATEHOUSE_POLICY_FILE";
 
-const CHANGED: u8 = 1;
-const REFUSED: u8 = 3;
+pub(crate) const CHANGED: u8 = 1;
+pub(crate) const REFUSED: u8 = 3;
+pub(crate) const UNREADABLE: u8 = 4;
 
 #[derive(Parser)]
 #[command(name = "gatehouse", version, about = "Gatehouse, for operators", long_about = None)]
@@ -35,6 +41,36 @@ enum Command {
     /// The access policy (policy.toml).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Drift: every account read and compared with the directory and the policy, with the
+    /// functions' settings (GATEHOUSE_DIRECTORY_TABLE, GATEHOUSE_EVENT_BUS, AWS credentials of
+    /// a role the provisioner role trusts). Exits 1 when there is drift.
+    Reconcile {
+        /// Read and report only: no repair, no outcome event. Required: repairs are the
+        /// reconcile function's, through the work queue.
+        #[arg(long, required = true)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Who holds what: every Gatehouse user of every account, read from the accounts (the
+    /// same settings as reconcile). Exits 1 when an account could not be read.
+    Access {
+        /// Only the accounts of this environment.
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// Only this employee's users.
+        #[arg(long)]
+        employee: Option<String>,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Why a person has, or lacks, access in each account: the directory's record, what the
+    /// policy grants, what each account holds, and any drift.
+    Explain {
+        employee: String,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
 }
 
 #[derive(Subcommand)]
@@ -57,7 +93,7 @@ enum PolicyCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Output {
+pub(crate) enum Output {
     /// Aligned columns, for people.
     Table,
     /// One JSON document, for machines.
@@ -66,18 +102,36 @@ enum Output {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("gatehouse: {e}");
-            ExitCode::from(REFUSED)
+    let (ask, output) = match cli.command {
+        Command::Reconcile { output, .. } => (accounts::Ask::Drift, output),
+        Command::Access {
+            environment,
+            employee,
+            output,
+        } => (
+            accounts::Ask::Access {
+                environment,
+                employee,
+            },
+            output,
+        ),
+        Command::Explain { employee, output } => (accounts::Ask::Explain { employee }, output),
+        Command::Policy(command) => {
+            return match run(command) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("gatehouse: {e}");
+                    ExitCode::from(REFUSED)
+                }
+            };
         }
-    }
+    };
+    ExitCode::from(accounts::run(ask, output))
 }
 
-fn run(command: Command) -> Result<u8, PolicyError> {
+fn run(command: PolicyCommand) -> Result<u8, PolicyError> {
     match command {
-        Command::Policy(PolicyCommand::Check { file, output }) => {
+        PolicyCommand::Check { file, output } => {
             let (policy, source) = match file.or_else(|| std::env::var(POLICY_FILE).ok()) {
                 Some(path) => (Policy::load(&path)?, path),
                 None => (Policy::builtin()?, "the built-in policy".to_owned()),
@@ -96,7 +150,7 @@ fn run(command: Command) -> Result<u8, PolicyError> {
             }
             Ok(0)
         }
-        Command::Policy(PolicyCommand::Diff { old, new, output }) => {
+        PolicyCommand::Diff { old, new, output } => {
             let changes = view::diff(&Policy::load(&old)?, &Policy::load(&new)?);
             match output {
                 Output::Json => print_json(&serde_json::json!({ "changes": changes })),
@@ -108,7 +162,7 @@ fn run(command: Command) -> Result<u8, PolicyError> {
     }
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     // A value built from strings and sets: printing it cannot fail.
     println!(
         "{}",

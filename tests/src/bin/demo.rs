@@ -1,9 +1,10 @@
 //! `make run`: a company in the local emulator, told as a story. The organization creates its
 //! environment accounts (each `CreateAccountResult` goes to `account-created`), HR onboards,
 //! transfers and offboards people (each event goes to `people-events`), and a new staging
-//! account appears and is backfilled through the work queue. Both functions are the real
-//! binaries, running behind a local Lambda Runtime API. After each step the accounts are read
-//! back and printed as an access matrix.
+//! account appears and is backfilled through the work queue. Then someone changes things by
+//! hand, and `reconcile` reports the drift and repairs it through the work queue. The functions
+//! are the real binaries, running behind a local Lambda Runtime API. After each step the
+//! accounts are read back and printed as an access matrix.
 //!
 //! It checks what it shows: if anyone ends up anywhere the access model does not put them, it
 //! says so and exits non-zero.
@@ -42,6 +43,7 @@ struct Demo {
     world: World,
     people_events: Function,
     account_created: Function,
+    reconcile: Function,
 }
 
 #[tokio::main]
@@ -64,25 +66,29 @@ async fn main() -> ExitCode {
                 .map_err(|e| format!("{}: {e}", bin.display()))
         }
     };
-    let (people_events, account_created) =
-        match (start("people-events").await, start("account-created").await) {
-            (Ok(p), Ok(a)) => (p, a),
-            (Err(e), _) | (_, Err(e)) => {
-                eprintln!("cannot start a function: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let (people_events, account_created, reconcile) = match (
+        start("people-events").await,
+        start("account-created").await,
+        start("reconcile").await,
+    ) {
+        (Ok(p), Ok(a), Ok(r)) => (p, a, r),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            eprintln!("cannot start a function: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut demo = Demo {
         world,
         people_events,
         account_created,
+        reconcile,
     };
     println!(
         "A company in the local emulator: management account {}.",
         demo.world.management
     );
     println!(
-        "Both functions run from {} behind a local Lambda Runtime API.",
+        "The functions run from {} behind a local Lambda Runtime API.",
         bin_dir.display()
     );
 
@@ -130,6 +136,10 @@ async fn main() -> ExitCode {
     }
     wrong.extend(demo.show(&expected, "new account").await);
 
+    println!("\n== Someone changes things by hand; reconcile reports the drift, then repairs it");
+    wrong.extend(demo.drift().await);
+    wrong.extend(demo.show(&expected, "repair").await);
+
     demo.print_outcomes().await;
     println!("\nFunction logs: {}/", log_dir.display());
     if wrong.is_empty() {
@@ -165,6 +175,108 @@ impl Demo {
         };
         let calls = self.world.proxy.calls().len();
         println!("  CreateAccountResult {label:<10} {id}  {line} ({calls} AWS calls)");
+        self.drain(label).await
+    }
+
+    /// Hand-made drift: E1001's sealed user in development given a console password back, E3001
+    /// put into a group nobody defined in staging, and a user outside Gatehouse with a console
+    /// password in production. `reconcile` reports it (report mode), then repairs what is
+    /// people's through the work queue (repair mode); what is left is for a person.
+    async fn drift(&mut self) -> Vec<String> {
+        let mut wrong = Vec::new();
+        let dev = self.world.iam(self.world.account("development")).await;
+        let staging = self.world.iam(self.world.account("staging")).await;
+        let prod = self.world.iam(self.world.account("production")).await;
+        let done = [
+            dev.create_login_profile()
+                .user_name("ada.lovelace@example.com")
+                .password("Reopened-by-hand-1!")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            staging
+                .create_group()
+                .group_name("legacy-admins")
+                .path("/gatehouse/")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            staging
+                .add_user_to_group()
+                .user_name("margaret.hamilton@example.com")
+                .group_name("legacy-admins")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            prod.create_user()
+                .user_name("break-glass")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            prod.create_login_profile()
+                .user_name("break-glass")
+                .password("Made-by-hand-1!")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        ];
+        for (i, d) in done.iter().enumerate() {
+            if let Err(e) = d {
+                wrong.push(format!("drift by hand, step {i}: {e}"));
+            }
+        }
+        println!(
+            "  by hand: a console password for E1001's sealed user in development; E3001 into"
+        );
+        println!("  a group nobody defined in staging; a user outside Gatehouse in production");
+        for mode in ["report", "repair"] {
+            self.world.proxy.reset();
+            let report = match self.reconcile.invoke(&json!({ "mode": mode })).await {
+                Ok(r) => r,
+                Err(e) => {
+                    wrong.push(format!("reconcile ({mode}) failed: {e}"));
+                    return wrong;
+                }
+            };
+            let calls = self.world.proxy.calls().len();
+            println!(
+                "  reconcile, {mode} mode: {} accounts read, {} findings, {} repairs enqueued ({calls} AWS calls)",
+                report["accountsRead"],
+                report["findings"].as_array().map_or(0, Vec::len),
+                report["repairsEnqueued"]
+            );
+            if mode == "report" {
+                for f in report["findings"].as_array().into_iter().flatten() {
+                    println!(
+                        "    {:<10} {:<16} {:<30} {}",
+                        self.label(f["accountId"].as_str().unwrap_or_default()),
+                        f["kind"].as_str().unwrap_or_default(),
+                        f["subject"].as_str().unwrap_or_default(),
+                        f["detail"].as_str().unwrap_or_default()
+                    );
+                }
+                if report["findings"].as_array().map_or(0, Vec::len) != 4 {
+                    wrong.push(format!("reconcile should find four differences: {report}"));
+                }
+            } else if report["repairsEnqueued"] != 2 {
+                wrong.push(format!("reconcile should repair two people: {report}"));
+            }
+        }
+        wrong.extend(self.drain("repair").await);
+        let ada = access::user(&dev, "ada.lovelace@example.com").await;
+        if ada.as_ref().is_none_or(|u| u.console) {
+            wrong.push("after repair: E1001's console password is still there".into());
+        }
+        wrong
+    }
+
+    /// Delivers the work queue to `people-events` until it is empty; the items handed back.
+    async fn drain(&self, label: &str) -> Vec<String> {
         let people_events = &self.people_events;
         let drained = self
             .world
