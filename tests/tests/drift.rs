@@ -49,8 +49,9 @@ fn finding(kind: &str, account: &str, subject: &str) -> (String, String, String)
 }
 
 /// Ada (engineering) and Eve (QE) hired, Bob hired and gone; then drift by hand: Bob's
-/// console password back, Ada in a group nobody defined, administrator rights on the
-/// developers group, Eve out of her group, and a user outside Gatehouse with a console password.
+/// console password back, Ada in a group nobody defined and without her boundary,
+/// administrator rights on the developers group, a weakened deny-all, a policy on the
+/// provisioner role, Eve out of her group, and a user outside Gatehouse with a console password.
 async fn drifted_world(world: &World) {
     let deps = world.deps("people-events");
     for event in [
@@ -83,6 +84,30 @@ async fn drifted_world(world: &World) {
     dev.attach_group_policy()
         .group_name("developers")
         .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
+    dev.delete_user_permissions_boundary()
+        .user_name(ADA)
+        .send()
+        .await
+        .unwrap();
+    let deny_all = format!(
+        "arn:aws:iam::{}:policy/gatehouse/GatehouseDenyAll",
+        world.account("development")
+    );
+    dev.create_policy_version()
+        .policy_arn(&deny_all)
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+        )
+        .set_as_default(true)
+        .send()
+        .await
+        .unwrap();
+    dev.attach_role_policy()
+        .role_name("GatehouseProvisioner")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
         .send()
         .await
         .unwrap();
@@ -119,7 +144,10 @@ async fn report_mode_finds_each_kind_of_drift_and_changes_nothing() {
         [
             finding("extra-group", dev, ADA),
             finding("group-policy", dev, "developers"),
+            finding("missing-boundary", dev, ADA),
             finding("missing-grant", test, EVE),
+            finding("policy-document", dev, "GatehouseDenyAll"),
+            finding("provisioner-policy", dev, "GatehouseProvisioner"),
             finding("reopened", dev, BOB),
             finding("undefined-group", dev, "legacy-admins"),
             finding("unmanaged-access", dev, "mallory"),
@@ -149,7 +177,7 @@ async fn report_mode_finds_each_kind_of_drift_and_changes_nothing() {
     assert_eq!(drift.len(), 1, "one outcome per run");
     assert_eq!(
         drift[0]["detail"]["counts"],
-        json!({"extra-group": 1, "group-policy": 1, "missing-grant": 1, "reopened": 1, "undefined-group": 1, "unmanaged-access": 1})
+        json!({"extra-group": 1, "group-policy": 1, "missing-boundary": 1, "missing-grant": 1, "policy-document": 1, "provisioner-policy": 1, "reopened": 1, "undefined-group": 1, "unmanaged-access": 1})
     );
     let bob = access::user(&world.iam(dev).await, BOB).await.unwrap();
     assert!(bob.console, "report mode left the reopened login as it was");
@@ -191,13 +219,16 @@ async fn repair_mode_repairs_peoples_drift_through_the_work_queue() {
         .unwrap();
     assert_eq!(eve.groups.iter().collect::<Vec<_>>(), ["testers"]);
 
-    // What is left is for a person: the group's policies, the undefined group and the user
-    // outside Gatehouse.
+    // What is left is for a person: the baseline, the undefined group and the user outside
+    // Gatehouse.
     let again = reconcile(&world, json!({"mode": "repair"}), 3).await;
     assert_eq!(
         findings(&again),
         [
             finding("group-policy", &dev, "developers"),
+            finding("missing-boundary", &dev, ADA),
+            finding("policy-document", &dev, "GatehouseDenyAll"),
+            finding("provisioner-policy", &dev, "GatehouseProvisioner"),
             finding("undefined-group", &dev, "legacy-admins"),
             finding("unmanaged-access", &dev, "mallory"),
         ]
@@ -337,7 +368,10 @@ async fn the_operator_cli_reports_drift_access_and_why_and_writes_nothing() {
         [
             finding("extra-group", &dev, ADA),
             finding("group-policy", &dev, "developers"),
+            finding("missing-boundary", &dev, ADA),
             finding("missing-grant", world.account("testing"), EVE),
+            finding("policy-document", &dev, "GatehouseDenyAll"),
+            finding("provisioner-policy", &dev, "GatehouseProvisioner"),
             finding("reopened", &dev, BOB),
             finding("undefined-group", &dev, "legacy-admins"),
             finding("unmanaged-access", &dev, "mallory"),

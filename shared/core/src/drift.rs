@@ -23,8 +23,9 @@ use crate::policy::{Policy, ReconcileMode};
 use crate::record::EmployeeRecord;
 use crate::work_item::SyncRequest;
 
+mod baseline;
 mod inventory;
-pub use inventory::{AccountRef, AccountState, Inventory, KeySeen, OtherUser};
+pub use inventory::{AccountRef, AccountState, Inventory, KeySeen, OtherUser, RolePolicies};
 
 /// The kinds of drift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -48,6 +49,13 @@ pub enum Kind {
     /// A Gatehouse group whose attached policies are not the ones the policy names (one
     /// attached by hand, or one the policy no longer names; or one missing).
     GroupPolicy,
+    /// A managed user without Gatehouse's permissions boundary (or with another).
+    MissingBoundary,
+    /// One of Gatehouse's own policies (boundary, MFA, deny-all) whose document is not the
+    /// shipped one, or a boundary that is missing.
+    PolicyDocument,
+    /// The provisioner role holds a policy besides its own.
+    ProvisionerPolicy,
     /// A service account user the policy no longer defines here.
     RetiredServiceAccount,
     /// A user outside `/gatehouse/` with a console password or an active access key.
@@ -118,6 +126,7 @@ pub fn assess(
             AccountState::Read(inventory) => {
                 findings.extend(people(account, inventory, records, policy, run));
                 findings.extend(structure(account, inventory, policy, run));
+                findings.extend(baseline::drift(account, inventory, policy));
             }
             AccountState::Unknown { reason } => {
                 unknown.insert(account.id.to_string(), reason.clone());

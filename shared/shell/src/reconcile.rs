@@ -139,8 +139,8 @@ async fn read_account(
             }
         }
     };
-    match iam.inventory().await {
-        Ok(inventory) => AccountState::Read(inventory),
+    match iam.inventory(&deps.config.policy).await {
+        Ok(inventory) => AccountState::Read(Box::new(inventory)),
         Err(e) => AccountState::Unknown {
             reason: e.to_string(),
         },

@@ -9,7 +9,7 @@ use crate::plan::UserState;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountState {
     /// Read whole.
-    Read(Inventory),
+    Read(Box<Inventory>),
     /// Not read whole (a listing throttled past its retries, denied): nothing is known, and
     /// nothing is repaired there.
     Unknown { reason: String },
@@ -37,6 +37,21 @@ pub struct Inventory {
     pub group_policies: BTreeMap<String, BTreeSet<String>>,
     /// The account's partition, for the ARNs of Gatehouse's own policies.
     pub partition: String,
+    /// The permissions boundary of each managed user (people's and service accounts'), by
+    /// name (`None`: none).
+    pub boundaries: BTreeMap<String, Option<String>>,
+    /// Gatehouse's own policies as the account holds them: name → the default version's
+    /// document (`None`: the policy is not there). A policy not read is not in the map.
+    pub documents: BTreeMap<String, Option<String>>,
+    /// The provisioner role's policies (`None`: not read).
+    pub provisioner: Option<RolePolicies>,
+}
+
+/// A role's policies: managed (ARNs) and inline (names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolePolicies {
+    pub attached: BTreeSet<String>,
+    pub inline: BTreeSet<String>,
 }
 
 /// A user outside `/gatehouse/`.

@@ -69,7 +69,7 @@ fn dev(inventory: Inventory) -> (AccountRef, AccountState) {
             id: AccountId::parse(DEV).unwrap(),
             environment: Some("development".into()),
         },
-        AccountState::Read(inventory),
+        AccountState::Read(Box::new(inventory)),
     )
 }
 

@@ -1,17 +1,21 @@
 //! An account read whole for `reconcile`: every user (people's as the planner reads them,
 //! service accounts, and everyone outside `/gatehouse/` with their ways in), every active
-//! access key with its age, and Gatehouse's groups with their policies. Read only: nothing
-//! here writes.
+//! access key with its age, Gatehouse's groups with their policies, every managed user's
+//! boundary, Gatehouse's own policy documents, and the provisioner role's policies. Read
+//! only: nothing here writes.
 //!
 //! Whole or not at all: any listing that fails fails the read, and `reconcile` reports the
 //! account `unknown`. A partial read taken for "no users" is how drift tools remove everyone.
 
 use aws_sdk_iam::types::{StatusType, User};
 use futures::{StreamExt, TryStreamExt};
-use gatehouse_core::drift::{Inventory, KeySeen, OtherUser};
+use gatehouse_core::drift::{Inventory, KeySeen, OtherUser, RolePolicies};
 use gatehouse_core::ids::Timestamp;
-use gatehouse_core::names::{MANAGED_PATH, PEOPLE_PATH, SERVICE_PATH};
+use gatehouse_core::names::{
+    BOUNDARY_POLICY, DENY_ALL_POLICY, MANAGED_PATH, MFA_POLICY, PEOPLE_PATH, SERVICE_PATH,
+};
 use gatehouse_core::plan::Found;
+use gatehouse_core::policy::Policy;
 
 use super::{AccountIam, Depth};
 use crate::error::Error;
@@ -22,8 +26,10 @@ const USERS_AT_ONCE: usize = 4;
 
 /// What one user contributes to the inventory.
 enum Seen {
-    Person(String, gatehouse_core::plan::UserState),
-    Service(String),
+    /// A person's user, with its permissions boundary.
+    Person(String, gatehouse_core::plan::UserState, Option<String>),
+    /// A service account's user, with its permissions boundary.
+    Service(String, Option<String>),
     Other(OtherUser),
     /// Under `/gatehouse/` but neither people nor service: nothing of the contract's.
     Ignored,
@@ -31,7 +37,7 @@ enum Seen {
 
 impl AccountIam {
     /// The account's [`Inventory`], or the first listing that failed.
-    pub async fn inventory(&self) -> Result<Inventory, Error> {
+    pub async fn inventory(&self, policy: &Policy) -> Result<Inventory, Error> {
         let users: Vec<User> = self
             .client
             .list_users()
@@ -80,16 +86,23 @@ impl AccountIam {
         for (user, keys) in seen {
             inventory.access_keys.extend(keys);
             match user {
-                Seen::Person(name, state) => {
+                Seen::Person(name, state, boundary) => {
+                    inventory.boundaries.insert(name.clone(), boundary);
                     inventory.people.insert(name, state);
                 }
-                Seen::Service(name) => {
+                Seen::Service(name, boundary) => {
+                    inventory.boundaries.insert(name.clone(), boundary);
                     inventory.service_users.insert(name);
                 }
                 Seen::Other(other) => inventory.others.push(other),
                 Seen::Ignored => {}
             }
         }
+        for name in [BOUNDARY_POLICY, MFA_POLICY, DENY_ALL_POLICY] {
+            let document = self.policy_document(name).await?;
+            inventory.documents.insert(name.to_owned(), document);
+        }
+        inventory.provisioner = Some(self.role_policies(&policy.provisioner_role).await?);
         inventory.others.sort_by(|a, b| a.name.cmp(&b.name));
         inventory
             .access_keys
@@ -113,9 +126,11 @@ impl AccountIam {
                 return Err(e);
             }
             state.credentials = credentials;
-            Seen::Person(name, state)
+            let boundary = self.boundary(&name).await?;
+            Seen::Person(name, state, boundary)
         } else if user.path == SERVICE_PATH {
-            Seen::Service(name)
+            let boundary = self.boundary(&name).await?;
+            Seen::Service(name, boundary)
         } else if user.path.starts_with(MANAGED_PATH) {
             Seen::Ignored
         } else {
@@ -128,6 +143,81 @@ impl AccountIam {
             })
         };
         Ok((seen, keys))
+    }
+
+    /// The user's permissions boundary (GetUser: ListUsers does not say).
+    async fn boundary(&self, name: &str) -> Result<Option<String>, Error> {
+        let got = self
+            .client
+            .get_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| self.err("GetUser", e))?;
+        Ok(got
+            .user
+            .and_then(|u| u.permissions_boundary)
+            .and_then(|b| b.permissions_boundary_arn))
+    }
+
+    /// The default version's document of Gatehouse's policy `name`, decoded (`None`: no
+    /// such policy).
+    async fn policy_document(&self, name: &str) -> Result<Option<String>, Error> {
+        let arn = self.policy_arn(name);
+        let got = self.client.get_policy().policy_arn(&arn).send().await;
+        let Some(version) = self
+            .tolerate("GetPolicy", got, &["NoSuchEntity"])?
+            .and_then(|p| p.policy)
+            .and_then(|p| p.default_version_id)
+        else {
+            return Ok(None);
+        };
+        let got = self
+            .client
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| self.err("GetPolicyVersion", e))?;
+        let encoded = got
+            .policy_version
+            .and_then(|v| v.document)
+            .unwrap_or_default();
+        // IAM answers documents URL-encoded (RFC 3986).
+        Ok(Some(
+            percent_encoding::percent_decode_str(&encoded)
+                .decode_utf8_lossy()
+                .into_owned(),
+        ))
+    }
+
+    /// The managed and inline policies of the role `name`.
+    async fn role_policies(&self, name: &str) -> Result<RolePolicies, Error> {
+        let attached: Vec<_> = self
+            .client
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListAttachedRolePolicies", e))?;
+        let inline: Vec<String> = self
+            .client
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListRolePolicies", e))?;
+        Ok(RolePolicies {
+            attached: attached.into_iter().filter_map(|p| p.policy_arn).collect(),
+            inline: inline.into_iter().collect(),
+        })
     }
 
     async fn active_keys(&self, name: &str) -> Result<Vec<KeySeen>, Error> {
