@@ -212,13 +212,16 @@ fn people(
     let mut out = Vec::new();
     for (name, state) in &inventory.people {
         let Some(record) = owners.get(name.as_str()) else {
-            out.push(finding(
-                Kind::UnknownUser,
-                name,
-                state.employee_id(),
-                "no directory record names this user".into(),
-            ));
-            out.last_mut().expect("just pushed").repairable = false;
+            // Nobody to sync: the tag's employee id is reported, not trusted.
+            out.push(Finding {
+                repairable: false,
+                ..finding(
+                    Kind::UnknownUser,
+                    name,
+                    state.employee_id(),
+                    "no directory record names this user".into(),
+                )
+            });
             continue;
         };
         let employee = record.employee_id.as_str();

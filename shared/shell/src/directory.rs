@@ -178,35 +178,35 @@ impl EmployeeDirectory {
     /// Every employee whose record says active. A paginated scan: the directory is one item per
     /// employee, so even a large company is a few pages.
     pub async fn active_employees(&self) -> Result<Vec<EmployeeRecord>, Error> {
-        let pages: Vec<_> = self
-            .client
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("#status = :active")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", s(Status::Active.as_str()))
-            .consistent_read(true)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| aws("dynamodb", "Scan", None, e))?;
-        pages
-            .into_iter()
-            .flat_map(|p| p.items.unwrap_or_default())
-            .map(|item| parse_stored(&item).map(|k| EmployeeRecord::from(&k.standing)))
-            .collect()
+        self.scan_employees(
+            self.client
+                .scan()
+                .filter_expression("#status = :active")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", s(Status::Active.as_str())),
+        )
+        .await
     }
 
     /// Every employee the directory knows, leavers included (drift needs to know whose a
     /// user is). The accounts' baseline records are not employees and are skipped.
     pub async fn all_employees(&self) -> Result<Vec<EmployeeRecord>, Error> {
-        let pages: Vec<_> = self
-            .client
-            .scan()
+        self.scan_employees(
+            self.client
+                .scan()
+                .filter_expression("NOT begins_with(employeeId, :account)")
+                .expression_attribute_values(":account", s(ACCOUNT_KEY_PREFIX)),
+        )
+        .await
+    }
+
+    /// The records a filtered scan of the table finds, every page, read consistently.
+    async fn scan_employees(
+        &self,
+        scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder,
+    ) -> Result<Vec<EmployeeRecord>, Error> {
+        let pages: Vec<_> = scan
             .table_name(&self.table)
-            .filter_expression("NOT begins_with(employeeId, :account)")
-            .expression_attribute_values(":account", s("#account/"))
             .consistent_read(true)
             .into_paginator()
             .send()
@@ -304,8 +304,11 @@ fn pending_value(pending: &[BusEvent]) -> AttributeValue {
 }
 
 /// The key of an account's baseline record: `#` cannot start an employee id.
+/// The key prefix of the accounts' baseline records, which no employee id can start with.
+const ACCOUNT_KEY_PREFIX: &str = "#account/";
+
 fn account_key(account: &AccountId) -> String {
-    format!("#account/{account}")
+    format!("{ACCOUNT_KEY_PREFIX}{account}")
 }
 
 /// The item of a standing. `status` is derived (the scan for active employees filters on it).
