@@ -130,6 +130,23 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
         self.assertEqual(rule["ScheduleExpression"], "rate(1 hour)")
         self.assertEqual(rule["State"], "ENABLED")
 
+    def test_reconciles_baseline_requests_reach_account_created_and_nothing_else_does(self):
+        rule = self.events.describe_rule(Name="gatehouse-baseline-requested", EventBusName="gatehouse")
+        self.assertEqual(rule["State"], "ENABLED")
+        targets = self.events.list_targets_by_rule(
+            Rule="gatehouse-baseline-requested", EventBusName="gatehouse"
+        )["Targets"]
+        self.assertEqual(
+            [t["Arn"] for t in targets],
+            [self.lambda_.get_function_configuration(FunctionName="gatehouse-account-created")["FunctionArn"]],
+        )
+        # Only Gatehouse's own requests, from this account (the HR accounts may put only HR
+        # detail-types on the bus, and never source gatehouse).
+        self.assertEqual(
+            json.loads(rule["EventPattern"]),
+            {"source": ["gatehouse"], "detail-type": ["Baseline Requested"], "account": [self.account]},
+        )
+
     def test_each_function_has_its_own_role_with_one_inline_policy(self):
         for name in ("gatehouse-people-events", "gatehouse-account-created", "gatehouse-reconcile"):
             with self.subTest(role=name):

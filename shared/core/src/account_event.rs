@@ -11,8 +11,10 @@ use time::PrimitiveDateTime;
 
 use std::collections::BTreeMap;
 
+use crate::baseline::{is_user_name, BaselineRequest, MAX_REQUESTED_USERS};
 use crate::envelope::{quoted, Envelope, Rejection};
 use crate::ids::{AccountId, EventId};
+use crate::names::{BASELINE_REQUESTED, GATEHOUSE_SOURCE};
 
 pub const ORGANIZATIONS_SOURCE: &str = "aws.organizations";
 pub const CONTROL_TOWER_SOURCE: &str = "aws.controltower";
@@ -70,6 +72,19 @@ impl AccountEvent {
                     }}
                 }),
             ),
+            (Creation::Requested(request), _) => {
+                return serde_json::json!({
+                    "version": "0",
+                    "id": self.event_id.as_str(),
+                    "detail-type": BASELINE_REQUESTED,
+                    "source": GATEHOUSE_SOURCE,
+                    "account": "111111111111",
+                    "time": "2026-01-01T00:00:00Z",
+                    "region": "us-east-1",
+                    "resources": [],
+                    "detail": request,
+                })
+            }
             (Creation::Tagged { account_id, tags }, _) => (
                 ORGANIZATIONS_SOURCE,
                 serde_json::json!({
@@ -101,6 +116,8 @@ impl AccountEvent {
 pub enum Reporter {
     Organizations,
     ControlTower,
+    /// Gatehouse's own `reconcile`, asking for a baseline to be repaired.
+    Reconcile,
 }
 
 impl Reporter {
@@ -108,6 +125,7 @@ impl Reporter {
         match self {
             Reporter::Organizations => "organizations",
             Reporter::ControlTower => "controltower",
+            Reporter::Reconcile => "reconcile",
         }
     }
 }
@@ -134,6 +152,39 @@ pub enum Creation {
         account_id: AccountId,
         tags: BTreeMap<String, String>,
     },
+    /// `reconcile` found the account's baseline changed and asks for it to be laid again.
+    Requested(BaselineRequest),
+}
+
+/// A `Baseline Requested` detail, as sent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RequestDetail {
+    account_id: String,
+    cause: String,
+    users: Vec<String>,
+}
+
+/// `reconcile`'s request, exactly valid or refused.
+fn baseline_request(detail: serde_json::Value) -> Result<BaselineRequest, String> {
+    let d: RequestDetail = serde_json::from_value(detail)
+        .map_err(|e| format!("not a {BASELINE_REQUESTED} detail: {e}"))?;
+    let account_id = AccountId::parse(&d.account_id).map_err(|r| r.0)?;
+    let cause = EventId::parse(&d.cause).map_err(|r| format!("cause: {}", r.0))?;
+    if d.users.len() > MAX_REQUESTED_USERS {
+        return Err(format!(
+            "{} users named, more than {MAX_REQUESTED_USERS}",
+            d.users.len()
+        ));
+    }
+    if let Some(bad) = d.users.iter().find(|u| !is_user_name(u)) {
+        return Err(format!("{} is not an IAM user name", quoted(bad)));
+    }
+    Ok(BaselineRequest {
+        account_id,
+        cause: cause.to_string(),
+        users: d.users,
+    })
 }
 
 #[derive(Deserialize)]
@@ -201,6 +252,14 @@ pub fn parse_account_event(bytes: &[u8]) -> Result<AccountEvent, Rejection> {
     let env = Envelope::parse(bytes)?;
     let event_id = EventId::parse(&env.id)?;
     let reject = |reason: String| Rejection::new(reason).for_event(&event_id);
+    if env.source == GATEHOUSE_SOURCE && env.detail_type == BASELINE_REQUESTED {
+        let request = baseline_request(env.detail).map_err(reject)?;
+        return Ok(AccountEvent {
+            event_id,
+            reported_by: Reporter::Reconcile,
+            result: Creation::Requested(request),
+        });
+    }
     let detail: CloudTrailDetail = serde_json::from_value(env.detail.clone())
         .map_err(|e| reject(format!("not a CloudTrail event detail: {e}")))?;
     let details = detail.service_event_details;
@@ -298,142 +357,4 @@ fn creation(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/../../fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
-
-    fn edit(name: &str, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
-        let mut v: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
-        f(&mut v);
-        serde_json::to_vec(&v).unwrap()
-    }
-
-    #[test]
-    fn cloudtrail_timestamps_parse() {
-        let t = parse_cloudtrail_time("Sep 16, 2020 9:20:50 PM").unwrap();
-        assert_eq!(
-            (t.hour(), t.minute(), t.second(), t.day()),
-            (21, 20, 50, 16)
-        );
-        assert!(parse_cloudtrail_time("2020-09-16T21:20:50Z").is_none());
-    }
-
-    #[test]
-    fn a_succeeded_creation_names_the_account() {
-        let e = parse_account_event(&fixture("create-account-result-succeeded.json")).unwrap();
-        assert_eq!(
-            e.result,
-            Creation::Succeeded {
-                account_id: AccountId::parse("444455556666").unwrap()
-            }
-        );
-    }
-
-    #[test]
-    fn either_cloudtrail_detail_type_is_accepted() {
-        let bytes = edit("create-account-result-succeeded.json", |v| {
-            v["detail-type"] = "AWS API Call via CloudTrail".into();
-        });
-        assert!(parse_account_event(&bytes).is_ok());
-    }
-
-    #[test]
-    fn a_failed_creation_carries_its_reason() {
-        let e = parse_account_event(&fixture("create-account-result-failed.json")).unwrap();
-        assert_eq!(
-            e.result,
-            Creation::Failed {
-                reason: "EMAIL_ALREADY_EXISTS".into()
-            }
-        );
-    }
-
-    #[test]
-    fn control_tower_creations_are_understood() {
-        let e = parse_account_event(&fixture("control-tower-create-managed-account.json")).unwrap();
-        assert_eq!(
-            e.result,
-            Creation::Succeeded {
-                account_id: AccountId::parse("777788889999").unwrap()
-            }
-        );
-        assert_eq!(e.reported_by, Reporter::ControlTower);
-    }
-
-    #[test]
-    fn incomplete_or_foreign_events_are_refused() {
-        let no_id = edit("create-account-result-succeeded.json", |v| {
-            v["detail"]["serviceEventDetails"]["createAccountStatus"]
-                .as_object_mut()
-                .unwrap()
-                .remove("accountId");
-        });
-        let bogus_id = edit("create-account-result-succeeded.json", |v| {
-            v["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = "12345".into();
-        });
-        let bad_time = edit("create-account-result-succeeded.json", |v| {
-            v["detail"]["serviceEventDetails"]["createAccountStatus"]["completedTimestamp"] =
-                "yesterday".into();
-        });
-        let other_event = edit("create-account-result-succeeded.json", |v| {
-            v["detail"]["eventName"] = "InviteAccountToOrganization".into();
-        });
-        let spoofed = edit("create-account-result-succeeded.json", |v| {
-            v["source"] = "com.example.hr".into();
-        });
-        let in_progress = edit("create-account-result-succeeded.json", |v| {
-            v["detail"]["serviceEventDetails"]["createAccountStatus"]["state"] =
-                "IN_PROGRESS".into();
-        });
-        for bytes in [no_id, bogus_id, bad_time, other_event, spoofed, in_progress] {
-            let r = parse_account_event(&bytes).unwrap_err();
-            assert!(r.event_id.is_some(), "{}", r.reason);
-        }
-        assert!(parse_account_event(b"{").is_err());
-    }
-
-    #[test]
-    fn the_reporter_is_named_for_logs_and_outcomes() {
-        assert_eq!(Reporter::Organizations.as_str(), "organizations");
-        assert_eq!(Reporter::ControlTower.to_string(), "controltower");
-        let e = parse_account_event(&fixture("create-account-result-succeeded.json")).unwrap();
-        assert_eq!(e.reported_by, Reporter::Organizations);
-    }
-
-    #[test]
-    fn a_tag_set_on_an_account_is_understood() {
-        let e = parse_account_event(&fixture("tag-resource-environment.json")).unwrap();
-        let Creation::Tagged { account_id, tags } = e.result else {
-            panic!("not a tag event: {:?}", e.result)
-        };
-        assert_eq!(account_id.as_str(), "444455556666");
-        assert_eq!(tags["environment"], "staging");
-        assert_eq!(tags.len(), 2);
-        assert_eq!(e.reported_by, Reporter::Organizations);
-    }
-
-    #[test]
-    fn a_tag_on_anything_but_an_account_is_refused() {
-        for resource in ["ou-ab12-cdef3456", "r-ab12", "p-FullAWSAccess"] {
-            let bytes = edit("tag-resource-environment.json", |v| {
-                v["detail"]["requestParameters"]["resourceId"] = resource.into();
-            });
-            let r = parse_account_event(&bytes).unwrap_err();
-            assert!(r.reason.contains("not an account"), "{}", r.reason);
-        }
-        let no_parameters = edit("tag-resource-environment.json", |v| {
-            v["detail"]
-                .as_object_mut()
-                .unwrap()
-                .remove("requestParameters");
-        });
-        assert!(parse_account_event(&no_parameters).is_err());
-    }
-}
+mod tests;

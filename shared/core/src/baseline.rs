@@ -4,9 +4,41 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+
 use crate::documents::Placement;
+use crate::ids::AccountId;
 use crate::names::MFA_POLICY;
 use crate::policy::Policy;
+
+/// Users a [`BaselineRequest`] names at most; the next run names the rest.
+pub const MAX_REQUESTED_USERS: usize = 100;
+
+/// A request to bring one account's baseline back to what Gatehouse ships (detail-type
+/// `Baseline Requested`): put on Gatehouse's bus by `reconcile` in repair mode, for
+/// `account-created`, which alone holds the bootstrap role that may rewrite a baseline.
+///
+/// It carries no authority. All it can make `account-created` do is converge the account on the
+/// policy: Gatehouse's documents, its groups' policies, the provisioner role. The users it
+/// names are only candidates for the boundary, each read before anything is written, and only
+/// a user under `/gatehouse/` gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BaselineRequest {
+    pub account_id: AccountId,
+    /// The run that asked (`reconcile.<request id>`).
+    pub cause: String,
+    /// Managed users found without Gatehouse's boundary (at most [`MAX_REQUESTED_USERS`]).
+    pub users: Vec<String>,
+}
+
+/// Whether `name` is a name IAM can hold for a user: 1 to 64 of `A-Z a-z 0-9 + = , . @ _ -`.
+pub fn is_user_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
 
 /// The password policy laid in every account: long, mixed, rotated, not reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +121,18 @@ pub fn group_policies(policy: &Policy, group: &str, at: Placement) -> BTreeSet<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_names_are_iams() {
+        for good in ["ada@example.com", "svc-deployer", "a", "x+y=z,w._-"] {
+            assert!(is_user_name(good), "{good}");
+        }
+        let long = "a".repeat(65);
+        for bad in ["", "ada example", "ada/x", "ä", "ada\n", long.as_str()] {
+            assert!(!is_user_name(bad), "{bad}");
+        }
+        assert!(is_user_name(&"a".repeat(64)));
+    }
 
     fn strict() -> CurrentPasswordPolicy {
         CurrentPasswordPolicy {

@@ -179,6 +179,17 @@ fn substitute(s: &str, vars: &[(&str, Value)]) -> String {
     out
 }
 
+/// Whether two policy documents say the same (as JSON, whatever the spacing).
+pub fn same_document(found: &str, shipped: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(found),
+        serde_json::from_str::<serde_json::Value>(shipped),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,10 @@
 //! (not its labels) are the finding. So a repair is always that sync, through the work queue,
 //! in order with the person's HR events; `reconcile` never changes people's IAM itself.
 //!
+//! Baseline drift (Gatehouse's documents, its groups' policies, the provisioner role, a user
+//! without the boundary) is repaired by `account-created`, the one function holding the
+//! bootstrap role: a repair run asks it with one [`BaselineRequest`] per account.
+//!
 //! Fail closed: an account that could not be read whole is `unknown`, never "no users", and
 //! nothing is repaired there. The breaker: a run whose repairs would close access for more
 //! people than `[reconcile] max_disables` repairs nothing, unless the operator confirms.
@@ -16,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::access::{active_user, sealed_user, Access};
+use crate::baseline::{BaselineRequest, MAX_REQUESTED_USERS};
 use crate::ids::{AccountId, EventId, Timestamp};
 use crate::names::{STATUS_DISABLED, TAG_STATUS};
 use crate::plan::{plan, Action, DesiredState, Found};
@@ -25,6 +30,7 @@ use crate::work_item::SyncRequest;
 
 mod baseline;
 mod inventory;
+mod structure;
 pub use inventory::{AccountRef, AccountState, Inventory, KeySeen, OtherUser, RolePolicies};
 
 /// The kinds of drift.
@@ -84,7 +90,8 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<String>,
     pub detail: String,
-    /// Whether a repair run fixes it (through an `Employee Sync`); the others are for a person.
+    /// Whether a repair run fixes it (a person's, through an `Employee Sync`; a baseline's,
+    /// through a [`BaselineRequest`]); the others are for a person.
     pub repairable: bool,
 }
 
@@ -94,8 +101,10 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
     /// Accounts not read whole, with why.
     pub unknown: BTreeMap<String, String>,
-    /// The `Employee Sync` items that would repair the repairable findings.
+    /// The `Employee Sync` items that would repair people's repairable findings.
     pub repairs: Vec<SyncRequest>,
+    /// The requests to `account-created` that would repair the baselines' findings.
+    pub rebaselines: Vec<BaselineRequest>,
     /// People whose access the repairs would close.
     pub closing: BTreeSet<String>,
     /// Why nothing is repaired although repairs exist (`None`: go ahead).
@@ -125,7 +134,7 @@ pub fn assess(
         match state {
             AccountState::Read(inventory) => {
                 findings.extend(people(account, inventory, records, policy, run));
-                findings.extend(structure(account, inventory, policy, run));
+                findings.extend(structure::drift(account, inventory, policy, run));
                 findings.extend(baseline::drift(account, inventory, policy));
             }
             AccountState::Unknown { reason } => {
@@ -165,7 +174,8 @@ pub fn assess(
             });
     }
     let repairs: Vec<SyncRequest> = repairs.into_values().collect();
-    let held = if repairs.is_empty() {
+    let rebaselines = rebaselines(&findings, run);
+    let held = if repairs.is_empty() && rebaselines.is_empty() {
         None
     } else if run.mode == ReconcileMode::Report {
         Some("report mode: nothing is repaired".into())
@@ -183,9 +193,35 @@ pub fn assess(
         findings,
         unknown,
         repairs,
+        rebaselines,
         closing,
         held,
     }
+}
+
+/// One request per account whose baseline has a repairable finding, naming the users found
+/// without the boundary.
+fn rebaselines(findings: &[Finding], run: &Run) -> Vec<BaselineRequest> {
+    let mut requests: BTreeMap<&str, BaselineRequest> = BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.repairable && f.employee_id.is_none())
+    {
+        let Ok(account_id) = AccountId::parse(&f.account_id) else {
+            continue;
+        };
+        let request = requests
+            .entry(f.account_id.as_str())
+            .or_insert_with(|| BaselineRequest {
+                account_id,
+                cause: run.id.to_string(),
+                users: Vec::new(),
+            });
+        if f.kind == Kind::MissingBoundary && request.users.len() < MAX_REQUESTED_USERS {
+            request.users.push(f.subject.clone());
+        }
+    }
+    requests.into_values().collect()
 }
 
 /// People's users: every user under `/gatehouse/people/`, and every grant the account lacks.
@@ -314,107 +350,6 @@ fn describe(action: &Action) -> Option<String> {
         Action::DetachDenyAll => "detach deny-all".into(),
         Action::Deactivate(c) => format!("deactivate {c:?}"),
     })
-}
-
-/// Groups, service accounts, users outside `/gatehouse/` and old keys: reported only.
-fn structure(
-    account: &AccountRef,
-    inventory: &Inventory,
-    policy: &Policy,
-    run: &Run,
-) -> Vec<Finding> {
-    let finding = |kind: Kind, subject: &str, detail: String| Finding {
-        account_id: account.id.to_string(),
-        kind,
-        subject: subject.to_owned(),
-        employee_id: None,
-        detail,
-        repairable: false,
-    };
-    let env = account.environment.as_deref().unwrap_or_default();
-    let mut out = Vec::new();
-    let defined = policy.groups_in(env);
-    for group in inventory.groups.difference(&defined) {
-        out.push(finding(
-            Kind::UndefinedGroup,
-            group,
-            format!("the policy defines no group {group} in {env}"),
-        ));
-    }
-    for group in inventory.groups.intersection(&defined) {
-        let Some(attached) = inventory.group_policies.get(group) else {
-            continue;
-        };
-        let at = crate::documents::Placement {
-            partition: &inventory.partition,
-            account: &account.id,
-        };
-        let wanted = crate::baseline::group_policies(policy, group, at);
-        let extra: Vec<&String> = attached.difference(&wanted).collect();
-        let missing: Vec<&String> = wanted.difference(attached).collect();
-        if extra.is_empty() && missing.is_empty() {
-            continue;
-        }
-        let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-        let mut detail = Vec::new();
-        if !extra.is_empty() {
-            detail.push(format!(
-                "attached but not named by the policy: {}",
-                list(&extra)
-            ));
-        }
-        if !missing.is_empty() {
-            detail.push(format!(
-                "named by the policy but not attached: {}",
-                list(&missing)
-            ));
-        }
-        out.push(finding(Kind::GroupPolicy, group, detail.join("; ")));
-    }
-    let services: BTreeSet<String> = policy
-        .service_accounts
-        .iter()
-        .filter(|(_, s)| s.environment == env)
-        .map(|(name, _)| crate::names::service_user_name(name))
-        .collect();
-    for user in inventory.service_users.difference(&services) {
-        out.push(finding(
-            Kind::RetiredServiceAccount,
-            user,
-            format!("the policy defines no such service account in {env}"),
-        ));
-    }
-    for other in &inventory.others {
-        if other.console || other.active_keys > 0 {
-            out.push(finding(
-                Kind::UnmanagedAccess,
-                &other.name,
-                format!(
-                    "outside /gatehouse/ (path {}): {}console, {} active access key(s)",
-                    other.path,
-                    if other.console { "" } else { "no " },
-                    other.active_keys
-                ),
-            ));
-        }
-    }
-    let limit = i128::from(policy.reconcile.max_key_age_days) * 86_400 * 1_000_000_000;
-    for key in &inventory.access_keys {
-        let age = run.now.unix_nanos() - key.created.unix_nanos();
-        if age > limit {
-            out.push(finding(
-                Kind::OldAccessKey,
-                &key.key_id,
-                format!(
-                    "{}'s active key is {} days old (max {})",
-                    key.user,
-                    age / (86_400 * 1_000_000_000),
-                    policy.reconcile.max_key_age_days
-                ),
-            ));
-        }
-    }
-    out
 }
 
 pub mod report;

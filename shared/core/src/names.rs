@@ -14,6 +14,9 @@ pub const TRANSFERRED: &str = "Employee Transferred";
 pub const OFFBOARDED: &str = "Employee Offboarded";
 /// The work item detail-type (source: [`GATEHOUSE_SOURCE`]).
 pub const SYNC: &str = "Employee Sync";
+/// `reconcile`'s request to `account-created` to repair a baseline (source:
+/// [`GATEHOUSE_SOURCE`], on Gatehouse's bus).
+pub const BASELINE_REQUESTED: &str = "Baseline Requested";
 
 /// Outcome detail-types (source: [`GATEHOUSE_SOURCE`]).
 pub const ACCESS_GRANTED: &str = "Access Granted";

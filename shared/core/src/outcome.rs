@@ -4,11 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::baseline::BaselineRequest;
 use crate::drift::report::DriftDetected;
 use crate::envelope::Rejection;
 use crate::ids::{AccountId, EmployeeId};
 use crate::names::{
-    ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, DRIFT_DETECTED, REQUEST_REJECTED,
+    ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, BASELINE_REQUESTED, DRIFT_DETECTED,
+    REQUEST_REJECTED,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +71,8 @@ pub struct Baselined {
     pub environment: String,
     /// What had to be created (empty when the account already had everything).
     pub created: Vec<String>,
+    /// What was changed by hand and brought back (empty when nothing was).
+    pub repaired: Vec<String>,
     /// How many employees were enqueued for a sync into the account.
     pub backfilled: usize,
 }
@@ -80,6 +84,9 @@ pub enum Outcome {
     Rejected(Rejected),
     Baselined(Baselined),
     Drift(Box<DriftDetected>),
+    /// Not an outcome but a request on the same bus: `reconcile` asks `account-created` to
+    /// repair a baseline.
+    BaselineRequested(BaselineRequest),
 }
 
 impl Outcome {
@@ -90,6 +97,7 @@ impl Outcome {
             Outcome::Rejected(_) => REQUEST_REJECTED,
             Outcome::Baselined(_) => ACCOUNT_BASELINED,
             Outcome::Drift(_) => DRIFT_DETECTED,
+            Outcome::BaselineRequested(_) => BASELINE_REQUESTED,
         }
     }
 
@@ -101,6 +109,7 @@ impl Outcome {
             Outcome::Rejected(d) => serde_json::to_value(d),
             Outcome::Baselined(d) => serde_json::to_value(d),
             Outcome::Drift(d) => serde_json::to_value(d),
+            Outcome::BaselineRequested(d) => serde_json::to_value(d),
         }
         .unwrap_or_default()
     }
@@ -167,10 +176,15 @@ mod tests {
             account_id: acct,
             environment: "staging".into(),
             created: vec![],
+            repaired: vec!["policy GatehouseDenyAll: the shipped document".into()],
             backfilled: 2,
         });
         assert_eq!(baselined.detail_type(), "Account Baselined");
         assert_eq!(baselined.detail()["backfilled"], 2);
+        assert_eq!(
+            baselined.detail()["repaired"],
+            serde_json::json!(["policy GatehouseDenyAll: the shipped document"])
+        );
         let kept = BusEvent::from(&baselined);
         assert_eq!(kept.detail_type, "Account Baselined");
         let again: BusEvent = serde_json::from_str(&serde_json::to_string(&kept).unwrap()).unwrap();

@@ -79,6 +79,8 @@ pub struct SetupReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     pub created: Vec<String>,
+    /// What was changed by hand and brought back to what Gatehouse ships.
+    pub repaired: Vec<String>,
     pub backfilled: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -104,6 +106,7 @@ impl SetupReport {
             account_id: None,
             environment: None,
             created: Vec::new(),
+            repaired: Vec::new(),
             backfilled: 0,
             reason: None,
         }
@@ -137,7 +140,7 @@ mod tests {
         let s = SetupReport::new("ev-2", SetupResult::Rejected);
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
-            serde_json::json!({"eventId": "ev-2", "result": "rejected", "created": [], "backfilled": 0})
+            serde_json::json!({"eventId": "ev-2", "result": "rejected", "created": [], "repaired": [], "backfilled": 0})
         );
     }
 

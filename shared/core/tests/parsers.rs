@@ -118,7 +118,7 @@ proptest! {
 
     #[test]
     fn a_parsed_account_event_written_back_parses_to_itself(
-        reporter in proptest::sample::select(&[Reporter::Organizations, Reporter::ControlTower][..]),
+        reporter in proptest::sample::select(&[Reporter::Organizations, Reporter::ControlTower, Reporter::Reconcile][..]),
         kind in 0u8..3,
         account in "[0-9]{12}",
         reason in any::<String>(),
@@ -126,6 +126,11 @@ proptest! {
         id in "[a-f0-9-]{1,40}",
     ) {
         let result = match (kind, reporter) {
+            (_, Reporter::Reconcile) => Creation::Requested(gatehouse_core::baseline::BaselineRequest {
+                account_id: AccountId::parse(&account).unwrap(),
+                cause: format!("reconcile.{id}"),
+                users: tags.keys().filter(|k| gatehouse_core::baseline::is_user_name(k)).cloned().collect(),
+            }),
             (0, _) => Creation::Succeeded { account_id: AccountId::parse(&account).unwrap() },
             (1, _) => Creation::Failed { reason },
             (_, Reporter::Organizations) => Creation::Tagged { account_id: AccountId::parse(&account).unwrap(), tags },

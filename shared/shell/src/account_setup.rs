@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use gatehouse_core::access::Access;
 use gatehouse_core::account_event::{parse_account_event, AccountEvent, Creation};
+use gatehouse_core::documents;
 use gatehouse_core::envelope::Rejection;
 use gatehouse_core::ids::AccountId;
+use gatehouse_core::names::BOUNDARY_POLICY;
 use gatehouse_core::outcome::{Baselined, Outcome, Rejected};
 use gatehouse_core::report::{SetupReport, SetupResult};
 use gatehouse_core::work_item::SyncRequest;
@@ -35,6 +37,7 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             return Ok(report);
         }
         Creation::Succeeded { account_id } => account_id,
+        Creation::Requested(request) => &request.account_id,
         Creation::Tagged { account_id, tags } => {
             if !tags.contains_key(&deps.config.policy.environment_tag) {
                 let why = format!(
@@ -122,6 +125,7 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
             .created
             .push(format!("role {}", policy.provisioner_role));
     }
+    report.repaired = converge(deps, &iam, event, &environment).await?;
     for (name, sa) in policy
         .service_accounts
         .iter()
@@ -142,19 +146,23 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         .record_baseline(account_id, &environment)
         .await?;
 
-    // Backfill: everyone active whose team is granted this environment.
-    let requests: Vec<SyncRequest> = deps
-        .directory
-        .active_employees()
-        .await?
-        .into_iter()
-        .filter(|r| Access::of(r, policy).granted.contains_key(&environment))
-        .map(|r| SyncRequest {
-            employee_id: r.employee_id,
-            account_id: Some(account_id.clone()),
-            cause: event.event_id.to_string(),
-        })
-        .collect();
+    // Backfill: everyone active whose team is granted this environment. Not for a repair
+    // `reconcile` asked for: it enqueues the syncs its own findings call for.
+    let requests: Vec<SyncRequest> = if matches!(event.result, Creation::Requested(_)) {
+        Vec::new()
+    } else {
+        deps.directory
+            .active_employees()
+            .await?
+            .into_iter()
+            .filter(|r| Access::of(r, policy).granted.contains_key(&environment))
+            .map(|r| SyncRequest {
+                employee_id: r.employee_id,
+                account_id: Some(account_id.clone()),
+                cause: event.event_id.to_string(),
+            })
+            .collect()
+    };
     // `Config::require_account_setup` refuses to start without a queue; checked again here
     // rather than trusted, since this is a library others may wire differently.
     let queue = deps.work_queue.as_ref().ok_or(Error::Request {
@@ -169,13 +177,57 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         account_id: account_id.clone(),
         environment: environment.clone(),
         created: report.created.clone(),
+        repaired: report.repaired.clone(),
         backfilled: report.backfilled,
     }));
     deps.outcomes.publish(&outcomes).await?;
     info!(event_id = %event.event_id, account = %account_id, environment = %environment,
-          created = ?report.created, backfilled = report.backfilled,
+          created = ?report.created, repaired = ?report.repaired, backfilled = report.backfilled,
           elapsed_ms = started.elapsed().as_millis() as u64, "account set up");
     Ok(report)
+}
+
+/// Brings back what was changed by hand in a baseline that was already laid: Gatehouse's
+/// documents, its groups' policies, the provisioner role's policies (the boundary's document
+/// and the role are the member stack's when it is in charge), and the boundary of the users a
+/// `Baseline Requested` names. Reads first, writes the difference; returns what it changed.
+async fn converge(
+    deps: &Deps,
+    iam: &AccountIam,
+    event: &AccountEvent,
+    environment: &str,
+) -> Result<Vec<String>, Error> {
+    let policy = &deps.config.policy;
+    let mut repaired = Vec::new();
+    let mut documents = documents::provisioner_policies(iam.placement()).to_vec();
+    if !deps.config.member_stack {
+        documents.push((
+            BOUNDARY_POLICY,
+            documents::boundary(policy, iam.placement()),
+        ));
+    }
+    for (name, document) in documents {
+        if iam.converge_document(name, &document).await? {
+            repaired.push(format!("policy {name}: the shipped document"));
+        }
+    }
+    for detached in iam.prune_group_policies(policy, environment).await? {
+        repaired.push(format!("group {detached}: detached"));
+    }
+    if !deps.config.member_stack {
+        for removed in iam.prune_provisioner_role(policy).await? {
+            repaired.push(format!(
+                "role {}: {removed} removed",
+                policy.provisioner_role
+            ));
+        }
+    }
+    if let Creation::Requested(request) = &event.result {
+        for user in iam.restore_boundaries(&request.users).await? {
+            repaired.push(format!("user {user}: boundary"));
+        }
+    }
+    Ok(repaired)
 }
 
 /// The account as the organization lists it, waiting (within `GATEHOUSE_ACCOUNT_WAIT_SECONDS`)

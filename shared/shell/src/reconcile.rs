@@ -1,8 +1,10 @@
 //! `reconcile`: every ACTIVE account read whole, compared with the directory and the policy
 //! ([`gatehouse_core::drift`]), one `Drift Detected` outcome per run, and, in repair mode,
-//! an `Employee Sync` on the work queue for each person whose access drifted. It never
-//! changes people's IAM itself: repairs go through the queue, in order with the person's HR
-//! events, so a repair cannot race an offboarding.
+//! an `Employee Sync` on the work queue for each person whose access drifted, and a
+//! `Baseline Requested` on the bus for each account whose baseline drifted. It never changes
+//! IAM itself: people's repairs go through the queue, in order with the person's HR events, so
+//! a repair cannot race an offboarding; baselines are `account-created`'s, which alone holds
+//! the bootstrap role.
 
 use futures::{stream, StreamExt};
 use gatehouse_core::drift::report::{DriftDetected, Request};
@@ -41,25 +43,36 @@ pub async fn handle_bytes(
 /// One run: read, assess, repair if asked and allowed, report.
 pub async fn run(deps: &Deps, request: &Request, run_id: &EventId) -> Result<DriftDetected, Error> {
     let (assessment, mut report) = inspect(deps, request, run_id).await?;
+    let decided = !assessment.repairs.is_empty() || !assessment.rebaselines.is_empty();
+    let mut events = Vec::new();
     match (&assessment.held, &deps.work_queue) {
-        (Some(why), _) if !assessment.repairs.is_empty() => {
-            info!(run = %run_id, repairs = assessment.repairs.len(), %why, "repairs held");
+        (Some(why), _) if decided => {
+            info!(run = %run_id, repairs = assessment.repairs.len(),
+                  rebaselines = assessment.rebaselines.len(), %why, "repairs held");
         }
-        (None, Some(queue)) if !assessment.repairs.is_empty() => {
+        (None, Some(queue)) if decided => {
             queue.enqueue(&assessment.repairs).await?;
             report.repairs_enqueued = assessment.repairs.len();
+            // Baselines are account-created's: it holds the bootstrap role.
+            events.extend(
+                assessment
+                    .rebaselines
+                    .iter()
+                    .cloned()
+                    .map(Outcome::BaselineRequested),
+            );
+            report.baselines_requested = assessment.rebaselines.len();
         }
-        (None, None) if !assessment.repairs.is_empty() => {
+        (None, None) if decided => {
             // The function refuses to start without the queue.
             warn!(run = %run_id, "repairs decided but no work queue is configured");
         }
         _ => {}
     }
-    deps.outcomes
-        .publish(&[Outcome::Drift(Box::new(report.clone()))])
-        .await?;
+    events.push(Outcome::Drift(Box::new(report.clone())));
+    deps.outcomes.publish(&events).await?;
     info!(run = %run_id, findings = assessment.findings.len(), unknown = assessment.unknown.len(),
-          enqueued = report.repairs_enqueued, "reconciled");
+          enqueued = report.repairs_enqueued, baselines = report.baselines_requested, "reconciled");
     Ok(report)
 }
 

@@ -2,9 +2,10 @@
 //! environment accounts (each `CreateAccountResult` goes to `account-created`), HR onboards,
 //! transfers and offboards people (each event goes to `people-events`), and a new staging
 //! account appears and is backfilled through the work queue. Then someone changes things by
-//! hand, and `reconcile` reports the drift and repairs it through the work queue. The functions
-//! are the real binaries, running behind a local Lambda Runtime API. After each step the
-//! accounts are read back and printed as an access matrix.
+//! hand, and `reconcile` reports the drift and repairs it (people through the work queue, the
+//! baseline through `account-created`). The functions are the real binaries, running behind a
+//! local Lambda Runtime API. After each step the accounts are read back and printed as an
+//! access matrix.
 //!
 //! It checks what it shows: if anyone ends up anywhere the access model does not put them, it
 //! says so and exits non-zero.
@@ -44,6 +45,9 @@ struct Demo {
     people_events: Function,
     account_created: Function,
     reconcile: Function,
+    /// Outcome events already taken off the bus (to deliver reconcile's requests), for the
+    /// summary at the end.
+    taken: Vec<Value>,
 }
 
 #[tokio::main]
@@ -82,6 +86,7 @@ async fn main() -> ExitCode {
         people_events,
         account_created,
         reconcile,
+        taken: Vec::new(),
     };
     println!(
         "A company in the local emulator: management account {}.",
@@ -180,8 +185,9 @@ impl Demo {
 
     /// Hand-made drift: E1001's sealed user in development given a console password back, E3001
     /// put into a group nobody defined in staging, and a user outside Gatehouse with a console
-    /// password in production. `reconcile` reports it (report mode), then repairs what is
-    /// people's through the work queue (repair mode); what is left is for a person.
+    /// password in production, administrator rights on development's developers group.
+    /// `reconcile` reports it (report mode), then repairs people's drift through the work queue
+    /// and the group's through `account-created` (repair mode); what is left is for a person.
     async fn drift(&mut self) -> Vec<String> {
         let mut wrong = Vec::new();
         let dev = self.world.iam(self.world.account("development")).await;
@@ -211,6 +217,13 @@ impl Demo {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
+            dev.attach_group_policy()
+                .group_name("developers")
+                .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             prod.create_user()
                 .user_name("break-glass")
                 .send()
@@ -233,7 +246,8 @@ impl Demo {
         println!(
             "  by hand: a console password for E1001's sealed user in development; E3001 into"
         );
-        println!("  a group nobody defined in staging; a user outside Gatehouse in production");
+        println!("  a group nobody defined in staging; administrator rights on the developers");
+        println!("  group; a user outside Gatehouse in production");
         for mode in ["report", "repair"] {
             self.world.proxy.reset();
             let report = match self.reconcile.invoke(&json!({ "mode": mode })).await {
@@ -245,10 +259,12 @@ impl Demo {
             };
             let calls = self.world.proxy.calls().len();
             println!(
-                "  reconcile, {mode} mode: {} accounts read, {} findings, {} repairs enqueued ({calls} AWS calls)",
+                "  reconcile, {mode} mode: {} accounts read, {} findings, {} repairs enqueued, \
+                 {} baselines requested ({calls} AWS calls)",
                 report["accountsRead"],
                 report["findings"].as_array().map_or(0, Vec::len),
-                report["repairsEnqueued"]
+                report["repairsEnqueued"],
+                report["baselinesRequested"]
             );
             if mode == "report" {
                 for f in report["findings"].as_array().into_iter().flatten() {
@@ -260,18 +276,62 @@ impl Demo {
                         f["detail"].as_str().unwrap_or_default()
                     );
                 }
-                if report["findings"].as_array().map_or(0, Vec::len) != 4 {
-                    wrong.push(format!("reconcile should find four differences: {report}"));
+                if report["findings"].as_array().map_or(0, Vec::len) != 5 {
+                    wrong.push(format!("reconcile should find five differences: {report}"));
                 }
-            } else if report["repairsEnqueued"] != 2 {
-                wrong.push(format!("reconcile should repair two people: {report}"));
+            } else if report["repairsEnqueued"] != 2 || report["baselinesRequested"] != 1 {
+                wrong.push(format!(
+                    "reconcile should repair two people and one baseline: {report}"
+                ));
             }
         }
         wrong.extend(self.drain("repair").await);
+        wrong.extend(self.deliver_baseline_requests().await);
+        let admin = dev
+            .list_attached_group_policies()
+            .group_name("developers")
+            .send()
+            .await
+            .map(|o| {
+                o.attached_policies()
+                    .iter()
+                    .any(|p| p.policy_name() == Some("AdministratorAccess"))
+            });
+        if !matches!(admin, Ok(false)) {
+            wrong.push(format!(
+                "after repair: the developers group still has administrator rights ({admin:?})"
+            ));
+        }
         let ada = access::user(&dev, "ada.lovelace@example.com").await;
         if ada.as_ref().is_none_or(|u| u.console) {
             wrong.push("after repair: E1001's console password is still there".into());
         }
+        wrong
+    }
+
+    /// Delivers reconcile's `Baseline Requested` events to `account-created`, as the bus's
+    /// rule does; says what failed.
+    async fn deliver_baseline_requests(&mut self) -> Vec<String> {
+        let outcomes = self.world.outcomes().await;
+        let mut wrong = Vec::new();
+        for request in outcomes
+            .iter()
+            .filter(|o| o["detail-type"] == "Baseline Requested")
+        {
+            self.world.proxy.reset();
+            match self.account_created.invoke(request).await {
+                Ok(r) => {
+                    let calls = self.world.proxy.calls().len();
+                    println!(
+                        "  account-created, asked by reconcile for {}: repaired {} ({calls} AWS calls)",
+                        self.label(request["detail"]["accountId"].as_str().unwrap_or_default()),
+                        r["repaired"]
+                    );
+                }
+                Err(e) => wrong.push(format!("account-created on a Baseline Requested: {e}")),
+            }
+        }
+        self.taken.extend(outcomes);
         wrong
     }
 
@@ -431,7 +491,9 @@ impl Demo {
     async fn print_outcomes(&self) {
         println!("\nOutcome events on the bus:");
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for o in self.world.outcomes().await {
+        let mut all = self.taken.clone();
+        all.extend(self.world.outcomes().await);
+        for o in all {
             let kind = o["detail-type"].as_str().unwrap_or("?").to_owned();
             if kind == "Request Rejected" {
                 println!(

@@ -1,12 +1,12 @@
 //! Baseline drift: what Gatehouse laid in an account and someone changed since. Every
 //! managed user carries the boundary; Gatehouse's own policies hold the shipped documents; the
-//! provisioner role holds its own policy and nothing else. Reported only: repairing a
-//! baseline takes the bootstrap role, which is `account-created`'s.
+//! provisioner role holds its own policy and nothing else. Repaired by `account-created`,
+//! which holds the bootstrap role: a repair run asks it with a `Baseline Requested` event.
 
 use std::collections::BTreeSet;
 
 use super::{AccountRef, Finding, Inventory, Kind};
-use crate::documents::{self, Placement};
+use crate::documents::{self, same_document, Placement};
 use crate::names::{BOUNDARY_POLICY, DENY_ALL_POLICY, MFA_POLICY, PROVISIONER_POLICY};
 use crate::policy::Policy;
 
@@ -18,7 +18,7 @@ pub(super) fn drift(account: &AccountRef, inventory: &Inventory, policy: &Policy
         subject: subject.to_owned(),
         employee_id: None,
         detail,
-        repairable: false,
+        repairable: true,
     };
     let at = Placement {
         partition: &inventory.partition,
@@ -96,17 +96,6 @@ pub(super) fn drift(account: &AccountRef, inventory: &Inventory, policy: &Policy
         }
     }
     out
-}
-
-/// Whether two policy documents say the same (as JSON, whatever the spacing).
-fn same_document(found: &str, shipped: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(found),
-        serde_json::from_str::<serde_json::Value>(shipped),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -191,7 +180,10 @@ mod tests {
             a[3].detail,
             "policies besides its own: attached arn:aws:iam::aws:policy/ReadOnlyAccess; inline extra"
         );
-        assert!(a.iter().all(|f| !f.repairable));
+        assert!(
+            a.iter().all(|f| f.repairable),
+            "account-created repairs each"
+        );
 
         // A boundary policy that is gone is drift; the MFA and deny-all policies come with the
         // first grant.

@@ -76,6 +76,8 @@ pub struct DriftDetected {
     pub counts: BTreeMap<Kind, usize>,
     /// `Employee Sync` items put on the work queue.
     pub repairs_enqueued: usize,
+    /// `Baseline Requested` events put on the bus for `account-created`.
+    pub baselines_requested: usize,
     /// Why repairs exist but none was enqueued (report mode, the breaker).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
@@ -102,6 +104,7 @@ impl DriftDetected {
             unknown_accounts: assessment.unknown.clone(),
             counts,
             repairs_enqueued: enqueued,
+            baselines_requested: 0,
             held: assessment.held.clone(),
             findings: assessment
                 .findings

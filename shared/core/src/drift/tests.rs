@@ -344,7 +344,44 @@ fn a_group_policy_attached_by_hand_or_missing_is_reported() {
         "attached but not named by the policy: arn:aws:iam::aws:policy/AdministratorAccess; \
          named by the policy but not attached: arn:aws:iam::aws:policy/PowerUserAccess"
     );
-    assert!(!a.findings[0].repairable);
+    // A baseline's to repair: one request to account-created, and no person's sync.
+    assert!(a.findings[0].repairable);
+    assert!(a.repairs.is_empty());
+    assert_eq!(
+        a.rebaselines,
+        [BaselineRequest {
+            account_id: AccountId::parse(DEV).unwrap(),
+            cause: "run-7".into(),
+            users: vec![],
+        }]
+    );
+    assert_eq!(a.held, None);
+    let reported = assess(
+        &[dev(Inventory {
+            boundaries: BTreeMap::from([("ada@x.io".to_owned(), None)]),
+            ..inventory_with_admin_on_developers()
+        })],
+        &[],
+        &policy("report", 10),
+        &run(&id, ReconcileMode::Report, false),
+    );
+    assert_eq!(reported.rebaselines[0].users, ["ada@x.io"]);
+    assert_eq!(
+        reported.held.as_deref(),
+        Some("report mode: nothing is repaired")
+    );
+}
+
+fn inventory_with_admin_on_developers() -> Inventory {
+    Inventory {
+        groups: BTreeSet::from(["developers".to_owned()]),
+        group_policies: BTreeMap::from([(
+            "developers".to_owned(),
+            BTreeSet::from(["arn:aws:iam::aws:policy/AdministratorAccess".to_owned()]),
+        )]),
+        partition: "aws".into(),
+        ..Inventory::default()
+    }
 }
 
 #[test]

@@ -341,6 +341,14 @@ impl AccountIam {
                 why: format!("it is outside {MANAGED_PATH}"),
             });
         }
+        self.attached_group_policies(group).await
+    }
+
+    /// The managed policies attached to `group`.
+    pub(super) async fn attached_group_policies(
+        &self,
+        group: &str,
+    ) -> Result<BTreeSet<String>, Error> {
         let policies: Vec<_> = self
             .client
             .list_attached_group_policies()

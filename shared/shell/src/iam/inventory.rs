@@ -67,17 +67,7 @@ impl AccountIam {
             ..Inventory::default()
         };
         for group in groups {
-            let attached: Vec<_> = self
-                .client
-                .list_attached_group_policies()
-                .group_name(&group.group_name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| self.err("ListAttachedGroupPolicies", e))?;
-            let arns = attached.into_iter().filter_map(|p| p.policy_arn).collect();
+            let arns = self.attached_group_policies(&group.group_name).await?;
             inventory
                 .group_policies
                 .insert(group.group_name.clone(), arns);
@@ -162,7 +152,7 @@ impl AccountIam {
 
     /// The default version's document of Gatehouse's policy `name`, decoded (`None`: no
     /// such policy).
-    async fn policy_document(&self, name: &str) -> Result<Option<String>, Error> {
+    pub(super) async fn policy_document(&self, name: &str) -> Result<Option<String>, Error> {
         let arn = self.policy_arn(name);
         let got = self.client.get_policy().policy_arn(&arn).send().await;
         let Some(version) = self
@@ -193,7 +183,7 @@ impl AccountIam {
     }
 
     /// The managed and inline policies of the role `name`.
-    async fn role_policies(&self, name: &str) -> Result<RolePolicies, Error> {
+    pub(super) async fn role_policies(&self, name: &str) -> Result<RolePolicies, Error> {
         let attached: Vec<_> = self
             .client
             .list_attached_role_policies()

@@ -2,6 +2,8 @@
 //!
 //! - [`baseline`]: what `account-created` lays through the bootstrap role (policies, groups,
 //!   password policy, the provisioner role, service accounts);
+//! - [`converge`]: what `account-created` rewrites when a baseline was changed by hand;
+//! - [`inventory`]: an account read whole for `reconcile`;
 //! - [`user`]: a person's user, created or read back as the planner's
 //!   [`Found`](gatehouse_core::plan::Found);
 //! - [`apply`]: applying one planned [`Action`](gatehouse_core::plan::Action);
@@ -12,6 +14,7 @@
 
 pub mod apply;
 pub mod baseline;
+pub mod converge;
 pub mod inventory;
 pub mod seal;
 pub mod user;
