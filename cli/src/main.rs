@@ -3,13 +3,16 @@
 //! - `gatehouse policy check [FILE]`: validate a policy and print what it grants, environment by
 //!   environment;
 //! - `gatehouse policy diff OLD NEW`: who gains and who loses what, per environment;
+//! - `gatehouse plan --event FILE`: what an HR, sync or account event would do, changing
+//!   nothing;
 //! - `gatehouse reconcile --dry-run`: the drift report on demand, changing nothing;
 //! - `gatehouse access [--env ENV] [--employee ID]`: who holds what, read from the accounts;
 //! - `gatehouse explain EMPLOYEE`: why a person has, or lacks, access in each account.
 //!
 //! Exit codes, for scripts: 0 done (for `diff`: the two policies grant the same; for
-//! `reconcile`: no drift), 1 `diff` found changes, `reconcile` found drift, or an account could
-//! not be read, 2 a usage error, 3 a policy or setting refused, 4 AWS could not be read.
+//! `reconcile`: no drift; for `plan`: the event would change nothing), 1 `diff` found changes,
+//! `reconcile` found drift, `plan` would change something, or an account could not be read, 2 a
+//! usage error, 3 a policy, setting or event refused, 4 AWS could not be read.
 //! Tables for people, `--output json` for machines; progress on stderr; no colour, so output is
 //! the same on a terminal and in a pipe.
 
@@ -20,6 +23,7 @@ use gatehouse_core::policy::view::{self, Change, EnvironmentView, Subject};
 use gatehouse_core::policy::{Policy, PolicyError};
 
 mod accounts;
+mod plan;
 mod table;
 
 /// Where the functions read their policy from, when it is not the one built in.
@@ -49,6 +53,17 @@ enum Command {
         /// reconcile function's, through the work queue.
         #[arg(long, required = true)]
         dry_run: bool,
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// What an event would do against the current state, changing nothing: an HR event or an
+    /// Employee Sync (as people-events would take it), or an account event (as
+    /// account-created would). Exits 0 when it would change nothing, 1 when it would change
+    /// something, 3 when the function would refuse it, 4 when AWS could not be read.
+    Plan {
+        /// The event, as EventBridge would deliver it (a JSON envelope).
+        #[arg(long)]
+        event: String,
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
@@ -116,6 +131,7 @@ fn main() -> ExitCode {
             output,
         ),
         Command::Explain { employee, output } => (accounts::Ask::Explain { employee }, output),
+        Command::Plan { event, output } => return ExitCode::from(plan::run(&event, output)),
         Command::Policy(command) => {
             return match run(command) {
                 Ok(code) => ExitCode::from(code),

@@ -339,17 +339,7 @@ fn people(
 /// What an action of the planner would change, in words; `None` for labels (tags), which
 /// are not access.
 fn describe(action: &Action) -> Option<String> {
-    Some(match action {
-        Action::CreateUser { .. } => "create the user".into(),
-        Action::Tag(_) | Action::Untag(_) => return None,
-        Action::AddToGroup(g) => format!("add to {g}"),
-        Action::RemoveFromGroup(g) => format!("remove from {g}"),
-        Action::CreateLoginProfile => "give a console password".into(),
-        Action::DeleteLoginProfile => "delete the console password".into(),
-        Action::AttachDenyAll => "attach deny-all".into(),
-        Action::DetachDenyAll => "detach deny-all".into(),
-        Action::Deactivate(c) => format!("deactivate {c:?}"),
-    })
+    (!action.labels()).then(|| action.describe())
 }
 
 pub mod report;

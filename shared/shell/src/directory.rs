@@ -162,6 +162,21 @@ impl EmployeeDirectory {
         }
     }
 
+    /// What recording `event` would do, writing nothing: `Stale`, or the record it would
+    /// leave (and the one before). For `gatehouse plan`.
+    pub async fn preview(&self, event: &HrEvent) -> Result<Recorded, Error> {
+        let known = self.read(&event.employee_id).await?;
+        let merged = merge(known.as_ref().map(|k| &k.standing), event);
+        if merged.stale {
+            return Ok(Recorded::Stale);
+        }
+        Ok(Recorded::Current {
+            record: EmployeeRecord::from(&merged.standing),
+            before: known.as_ref().map(|k| EmployeeRecord::from(&k.standing)),
+            pending: Vec::new(),
+        })
+    }
+
     async fn read(&self, id: &EmployeeId) -> Result<Option<Stored>, Error> {
         let out = self
             .client

@@ -43,6 +43,7 @@ pub mod init;
 pub mod invocation;
 pub mod org;
 pub mod people;
+pub mod preview;
 pub mod queue;
 pub mod reconcile;
 pub mod sdk;

@@ -14,6 +14,7 @@ use aws_sdk_organizations::types::{Account as OrgAccount, AccountState, AccountS
 use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::Mutex;
 
+use gatehouse_core::access::{Access, Scope};
 use gatehouse_core::ids::AccountId;
 
 use crate::error::{aws, Error};
@@ -96,6 +97,22 @@ impl AccountDirectory {
             .filter(|a| a.environment.as_deref() == Some(environment))
             .cloned()
             .collect())
+    }
+
+    /// The accounts a convergence in `scope` works on: those of the environments `access`
+    /// grants, every ACTIVE one, or the one named.
+    pub async fn in_scope(&self, scope: Scope, access: &Access) -> Result<Vec<Account>, Error> {
+        Ok(match scope {
+            Scope::Granted => {
+                let mut v = Vec::new();
+                for env in access.granted.keys() {
+                    v.extend(self.in_environment(env).await?);
+                }
+                v
+            }
+            Scope::Everywhere => self.accounts_now().await?.to_vec(),
+            Scope::One(id) => self.find(&id).await?.into_iter().collect(),
+        })
     }
 
     /// One account by id; an id the cache does not know refreshes it first. `None`: the

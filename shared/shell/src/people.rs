@@ -167,17 +167,7 @@ async fn converge_round(
         }
     }
 
-    let accounts: Vec<Account> = match scope {
-        Scope::Granted => {
-            let mut v = Vec::new();
-            for env in access.granted.keys() {
-                v.extend(deps.accounts.in_environment(env).await?);
-            }
-            v
-        }
-        Scope::Everywhere => deps.accounts.accounts_now().await?.to_vec(),
-        Scope::One(id) => deps.accounts.find(&id).await?.into_iter().collect(),
-    };
+    let accounts = deps.accounts.in_scope(scope, &access).await?;
 
     let access = &access;
     let results: Vec<(Account, Result<AccountWork, Error>)> = stream::iter(accounts)

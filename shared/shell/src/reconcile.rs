@@ -128,7 +128,7 @@ pub async fn read_accounts(
 
 /// One account, whole, or why not. Never an error: an account that cannot be read is
 /// `unknown` (or, never baselined and closed to the role, `NoBaseline`), and the run goes on.
-async fn read_account(
+pub async fn read_account(
     deps: &Deps,
     account: &gatehouse_core::ids::AccountId,
     run_id: &EventId,

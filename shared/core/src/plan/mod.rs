@@ -87,6 +87,33 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action in words, for people (drift findings, `gatehouse plan`).
+    pub fn describe(&self) -> String {
+        let pairs = |tags: &BTreeMap<String, String>| {
+            tags.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match self {
+            Action::CreateUser { .. } => "create the user".into(),
+            Action::Tag(tags) => format!("tag {}", pairs(tags)),
+            Action::Untag(keys) => format!("untag {}", keys.join(" ")),
+            Action::AddToGroup(g) => format!("add to {g}"),
+            Action::RemoveFromGroup(g) => format!("remove from {g}"),
+            Action::CreateLoginProfile => "give a console password".into(),
+            Action::DeleteLoginProfile => "delete the console password".into(),
+            Action::AttachDenyAll => "attach deny-all".into(),
+            Action::DetachDenyAll => "detach deny-all".into(),
+            Action::Deactivate(c) => format!("deactivate {c:?}"),
+        }
+    }
+
+    /// Whether the action only labels the user (its tags), changing no access.
+    pub fn labels(&self) -> bool {
+        matches!(self, Action::Tag(_) | Action::Untag(_))
+    }
+
     /// Whether the action opens access (as opposed to closing or labelling it).
     pub fn grants(&self) -> bool {
         matches!(

@@ -17,7 +17,7 @@ use gatehouse_core::names::{
 use gatehouse_core::plan::Found;
 use gatehouse_core::policy::Policy;
 
-use super::{AccountIam, Depth};
+use super::AccountIam;
 use crate::error::Error;
 
 /// Users read at once: IAM's read limits are per account, and a fan-out already runs
@@ -104,18 +104,13 @@ impl AccountIam {
         let name = user.user_name;
         let keys = self.active_keys(&name).await?;
         let seen = if user.path == PEOPLE_PATH {
-            let Found::Managed(mut state) = self.read_user(&name, Depth::Grant).await? else {
+            let Found::Managed(state) = self.read_whole(&name).await? else {
                 // Listed a moment ago, gone or moved now: not a state to decide on.
                 return Err(Error::NotYet {
                     account: self.account.to_string(),
                     what: format!("a steady read of user {name}"),
                 });
             };
-            let (credentials, failures) = self.credential_listings(&name).await;
-            if let Some(e) = failures.into_iter().next() {
-                return Err(e);
-            }
-            state.credentials = credentials;
             let boundary = self.boundary(&name).await?;
             Seen::Person(name, state, boundary)
         } else if user.path == SERVICE_PATH {

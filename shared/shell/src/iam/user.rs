@@ -121,6 +121,21 @@ impl AccountIam {
             .any(|p| p.policy_arn() == Some(deny_all.as_str())))
     }
 
+    /// What the account holds under `name`, every active credential included; any listing
+    /// that fails fails the read (a plan or a drift report must not mistake it for none).
+    pub async fn read_whole(&self, name: &str) -> Result<Found, Error> {
+        let mut state = match self.read_user(name, Depth::Grant).await? {
+            Found::Managed(state) => state,
+            other => return Ok(other),
+        };
+        let (credentials, failures) = self.credential_listings(name).await;
+        if let Some(e) = failures.into_iter().next() {
+            return Err(e);
+        }
+        state.credentials = credentials;
+        Ok(Found::Managed(state))
+    }
+
     /// Every active credential of the user, each kind listed on its own: what could be listed,
     /// and the failures of the listings that could not (one kind's listing denied or throttled
     /// must not keep the others from being closed).
