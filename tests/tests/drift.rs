@@ -573,3 +573,128 @@ async fn the_operator_cli_reports_drift_access_and_why_and_writes_nothing() {
     assert_eq!(bare.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&bare.stderr).contains("GATEHOUSE_"));
 }
+
+#[tokio::test]
+async fn a_leaver_left_active_by_a_failed_offboarding_is_found_and_sealed() {
+    let mut world = World::new().await;
+    let dev = world.account("development").to_owned();
+    let prod = world.account("production").to_owned();
+    let deps = world.deps("people-events");
+    for event in [
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+        onboarding("E2", BOB, "engineering", "2026-11-02T09:00:00Z"),
+    ] {
+        handle(&deps, event).await.unwrap();
+    }
+    let iam = world.iam(&dev).await;
+    let bob_before = access::user(&iam, BOB).await.unwrap();
+    // Bob's offboarding fails in development (the role refused) and, redelivered until it
+    // reached the dead-letter queue, never got through: the directory says gone, the account
+    // says active.
+    world.proxy.inject(deny_assume_role(dev.clone()));
+    let fresh = world.deps("people-events");
+    let failed = handle(&fresh, offboarding("E2", "2026-11-20T17:00:00Z")).await;
+    assert!(failed.is_err(), "{failed:?}");
+    world.proxy.clear_injections();
+    assert_eq!(
+        access::user(&iam, BOB)
+            .await
+            .unwrap()
+            .tag("gatehouse:status"),
+        Some("active")
+    );
+    // A user under /gatehouse/people/ nobody's record names, and a service account the policy
+    // no longer defines.
+    iam.create_user()
+        .user_name("intruder@example.com")
+        .path("/gatehouse/people/")
+        .send()
+        .await
+        .unwrap();
+    let laid = account_setup::handle_payload(
+        &world.deps("account-created"),
+        gatehouse_tests::fixtures::create_account_result(&prod),
+    )
+    .await
+    .unwrap();
+    assert!(
+        laid["created"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("service account svc-deployer")),
+        "{laid}"
+    );
+    let path = std::env::temp_dir().join(format!("policy-retired-{}.toml", std::process::id()));
+    let policy = gatehouse::core::policy::BUILTIN_POLICY.replace(
+        "[service_accounts.deployer]\nenvironment = \"production\"\ngroups = [\"deployers\"]\n",
+        "",
+    );
+    assert!(!policy.contains("service_accounts"));
+    std::fs::write(&path, policy).unwrap();
+    world.use_policy_file(path.to_str().unwrap());
+    let _ = world.outcomes().await;
+
+    let report = reconcile(&world, json!({"mode": "repair"}), 9).await;
+    assert_eq!(
+        findings(&report),
+        [
+            finding("leaver-active", &dev, BOB),
+            finding("missing-boundary", &dev, "intruder@example.com"),
+            finding("retired-service-account", &prod, "svc-deployer"),
+            finding("undefined-group", &prod, "deployers"),
+            finding("unknown-user", &dev, "intruder@example.com"),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["repairsEnqueued"], 1, "Bob's sync");
+    assert_eq!(
+        report["baselinesRequested"], 2,
+        "production's group loses its policy; the intruder gets the boundary"
+    );
+
+    let people = world.deps("people-events");
+    let drained = world
+        .drain_work_queue(|batch| async { handle(&people, batch).await.unwrap() }, 3)
+        .await;
+    assert_eq!(drained.delivered, 1);
+    let bob = access::user(&iam, BOB).await.unwrap();
+    // Sealed by the sync reconcile enqueued (its id names the run).
+    gatehouse_tests::scenario::assert_sealed(
+        &bob_before,
+        &bob,
+        &format!("sync.{dev}.E2.reconcile.test-9"),
+    );
+    let outcomes = world.outcomes().await;
+    for request in outcomes_of(&outcomes, "Baseline Requested") {
+        account_setup::handle_payload(&world.deps("account-created"), request.clone())
+            .await
+            .unwrap();
+    }
+    let deployers = world
+        .iam(&prod)
+        .await
+        .list_attached_group_policies()
+        .group_name("deployers")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        deployers.attached_policies().is_empty(),
+        "the retired service account's group grants nothing"
+    );
+
+    // What is left is for a person, and nothing of it was changed.
+    let again = reconcile(&world, json!({"mode": "repair"}), 10).await;
+    assert_eq!(
+        findings(&again),
+        [
+            finding("retired-service-account", &prod, "svc-deployer"),
+            finding("undefined-group", &prod, "deployers"),
+            finding("unknown-user", &dev, "intruder@example.com"),
+        ],
+        "{again}"
+    );
+    assert_eq!(again["repairsEnqueued"], 0);
+    assert_eq!(again["baselinesRequested"], 0);
+    assert!(access::user(&iam, "intruder@example.com").await.is_some());
+}
