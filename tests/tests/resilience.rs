@@ -191,6 +191,65 @@ async fn an_outcome_the_bus_refuses_fails_the_event_for_redelivery() {
 }
 
 #[tokio::test]
+async fn outcomes_kept_for_a_redelivery_outlive_a_newer_event_and_a_stale_redelivery() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    let test = world.account("testing").to_owned();
+    let staging = world.account("staging").to_owned();
+    handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let refuse = |call: &gatehouse_tests::proxy::Call| {
+        (call.operation == "PutEvents").then(|| Injected {
+            status: 200,
+            body: json!({
+                "FailedEntryCount": 1,
+                "Entries": [{"ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"}]
+            })
+            .to_string(),
+        })
+    };
+    // A transfer to QE is applied, but the bus refuses its outcomes: kept.
+    world.proxy.inject(refuse);
+    let to_qe = transfer("E1", ADA, "qe", "2026-11-03T09:00:00Z");
+    handle(&deps, to_qe.clone()).await.expect_err("refused");
+    // Before its redelivery, a newer transfer (a direct invocation beside the queue) moves her
+    // on to product management; the bus refuses that one's outcomes too. Both are kept,
+    // neither written over.
+    let to_pm = transfer("E1", ADA, "product-management", "2026-11-04T09:00:00Z");
+    handle(&deps, to_pm).await.expect_err("refused");
+    let kept = world.directory_item("E1").await.unwrap();
+    assert_eq!(
+        kept["pendingOutcomes"].matches("Access Granted").count(),
+        2,
+        "{kept:?}"
+    );
+    // The first transfer's redelivery is stale now, and still publishes what was kept.
+    world.proxy.clear_injections();
+    let _ = world.outcomes().await;
+    let report = handle(&deps, to_qe).await.unwrap();
+    assert_eq!(report["result"], "stale", "{report}");
+    let outcomes = world.outcomes().await;
+    let granted: Vec<&str> = outcomes_of(&outcomes, "Access Granted")
+        .iter()
+        .map(|o| o["detail"]["accountId"].as_str().unwrap())
+        .collect();
+    assert!(granted.contains(&test.as_str()), "{outcomes:?}");
+    assert!(granted.contains(&staging.as_str()), "{outcomes:?}");
+    assert!(
+        !world
+            .directory_item("E1")
+            .await
+            .unwrap()
+            .contains_key("pendingOutcomes"),
+        "nothing kept once published"
+    );
+}
+
+#[tokio::test]
 async fn a_rehire_that_opens_access_after_a_concurrent_offboarding_sealed_it_is_sealed_again() {
     let world = World::new().await;
     let dev = world.account("development").to_owned();

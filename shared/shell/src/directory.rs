@@ -33,8 +33,9 @@ pub enum Recorded {
         /// Outcomes of earlier events the bus refused, to publish now.
         pending: Vec<BusEvent>,
     },
-    /// The event is older than what it speaks of: it changes nothing.
-    Stale,
+    /// The event is older than what it speaks of: it changes nothing, but outcomes still kept
+    /// on the record (an earlier delivery of it could not publish them) are published.
+    Stale { pending: Vec<BusEvent> },
 }
 
 /// A record as stored, with the version a conditional write is made over.
@@ -82,7 +83,8 @@ impl EmployeeDirectory {
             let before = known.as_ref().map(|k| EmployeeRecord::from(&k.standing));
             let merged = merge(known.as_ref().map(|k| &k.standing), event);
             if merged.stale {
-                return Ok(Recorded::Stale);
+                let pending = known.map(|k| k.pending).unwrap_or_default();
+                return Ok(Recorded::Stale { pending });
             }
             let pending = known
                 .as_ref()
@@ -168,7 +170,9 @@ impl EmployeeDirectory {
         let known = self.read(&event.employee_id).await?;
         let merged = merge(known.as_ref().map(|k| &k.standing), event);
         if merged.stale {
-            return Ok(Recorded::Stale);
+            return Ok(Recorded::Stale {
+                pending: Vec::new(),
+            });
         }
         Ok(Recorded::Current {
             record: EmployeeRecord::from(&merged.standing),
@@ -278,30 +282,59 @@ impl EmployeeDirectory {
         }))
     }
 
-    /// Replaces the employee's pending outcomes (none: removes them). Outcomes the bus refused
-    /// after the accounts were changed are kept here, so that the next delivery (which finds
-    /// nothing left to change) or the next event for the employee publishes them: an outcome
-    /// is never lost. The standing's version is not touched.
-    pub async fn set_pending(&self, id: &EmployeeId, pending: &[BusEvent]) -> Result<(), Error> {
-        let request = self
-            .client
+    /// Keeps `outcomes` (which the bus refused) on the employee's record, after any already
+    /// kept, to be published by the next event for them. An update, not a rewrite: it bumps the
+    /// version, so that a concurrent write of the record merged from before it fails and merges
+    /// again (carrying these along) instead of writing over them.
+    pub async fn add_pending(&self, id: &EmployeeId, outcomes: &[BusEvent]) -> Result<(), Error> {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key("employeeId", s(id.as_str()))
             .condition_expression("attribute_exists(employeeId)")
-            .expression_attribute_names("#p", PENDING);
-        let request = if pending.is_empty() {
-            request.update_expression("REMOVE #p")
-        } else {
-            request
-                .update_expression("SET #p = :p")
-                .expression_attribute_values(":p", pending_value(pending))
-        };
-        request
+            .update_expression("SET #p = list_append(if_not_exists(#p, :none), :new) ADD #v :one")
+            .expression_attribute_names("#p", PENDING)
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":new", pending_value(outcomes))
+            .expression_attribute_values(":one", n(1))
             .send()
             .await
             .map_err(|e| aws("dynamodb", "UpdateItem", None, e))?;
         Ok(())
+    }
+
+    /// Forgets the kept outcomes once `published` (what was read and has now been published),
+    /// and only if nothing was added since: outcomes another delivery kept meanwhile stay for
+    /// the next event (published twice at worst, never lost).
+    pub async fn clear_pending(
+        &self,
+        id: &EmployeeId,
+        published: &[BusEvent],
+    ) -> Result<(), Error> {
+        let cleared = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("employeeId", s(id.as_str()))
+            .condition_expression("#p = :published")
+            .update_expression("REMOVE #p ADD #v :one")
+            .expression_attribute_names("#p", PENDING)
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":published", pending_value(published))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match cleared {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(aws("dynamodb", "UpdateItem", None, e)),
+        }
     }
 }
 

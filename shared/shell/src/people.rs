@@ -37,9 +37,11 @@ pub(crate) async fn handle(deps: &Deps, inbound: &Inbound) -> Result<EventReport
 
 async fn handle_hr(deps: &Deps, event: &HrEvent) -> Result<EventReport, Error> {
     let (record, before, pending) = match deps.directory.record(event).await? {
-        Recorded::Stale => {
+        Recorded::Stale { pending } => {
             info!(event_id = %event.event_id, employee_id = %event.employee_id,
                   effective_at = %event.effective_at, "stale: a newer event is recorded; nothing changes");
+            // This may be the redelivery of the delivery that kept them.
+            publish(deps, &event.employee_id, &pending, &[]).await?;
             return Ok(EventReport::new(
                 event.event_id.as_str(),
                 Some(&event.employee_id),
@@ -198,7 +200,7 @@ async fn converge_round(
     }
     // Outcomes of the accounts that succeeded are published even when others failed: they
     // happened. The redelivery will not repeat them (those accounts are then unchanged).
-    publish(deps, record, pending, &outcomes).await?;
+    publish(deps, &record.employee_id, pending, &outcomes).await?;
     info!(event_id = %event_id, employee_id = %record.employee_id, accounts = total,
           changed = report.changed(), failed = failures.len(), refused = report.rejections.len(),
           elapsed_ms = started.elapsed().as_millis() as u64, "converged");
@@ -216,25 +218,34 @@ async fn converge_round(
 }
 
 /// Publishes this event's outcomes after any the bus refused before. What the bus refuses now
-/// is kept in the employee's record before the event fails, so that no outcome is lost: the
+/// is kept on the employee's record before the event fails, so that no outcome is lost: the
 /// redelivery finds nothing left to change, but publishes what was kept.
 async fn publish(
     deps: &Deps,
-    record: &EmployeeRecord,
+    employee: &EmployeeId,
     pending: &[BusEvent],
     outcomes: &[Outcome],
 ) -> Result<(), Error> {
     let mut events = pending.to_vec();
     events.extend(outcomes.iter().map(BusEvent::from));
+    if events.is_empty() {
+        return Ok(());
+    }
     match deps.outcomes.publish_events(&events).await {
         Ok(()) if pending.is_empty() => Ok(()),
-        Ok(()) => deps.directory.set_pending(&record.employee_id, &[]).await,
+        Ok(()) => deps.directory.clear_pending(employee, pending).await,
         Err(refused) => {
-            warn!(employee_id = %record.employee_id, kept = refused.events.len(),
-                  error = %refused.error, "the bus refused outcomes; kept for the next try");
-            deps.directory
-                .set_pending(&record.employee_id, &refused.events)
-                .await?;
+            // What was kept already stays kept; only what is new is added.
+            let new: Vec<BusEvent> = refused
+                .events
+                .into_iter()
+                .filter(|e| !pending.contains(e))
+                .collect();
+            warn!(employee_id = %employee, kept = new.len(), error = %refused.error,
+                  "the bus refused outcomes; kept for the next try");
+            if !new.is_empty() {
+                deps.directory.add_pending(employee, &new).await?;
+            }
             Err(refused.error)
         }
     }

@@ -119,7 +119,7 @@ pub async fn preview(deps: &Deps, bytes: &[u8]) -> Result<Preview, Error> {
                 })
             }
             Ok(Inbound::Hr(event)) => match deps.directory.preview(&event).await? {
-                Recorded::Stale => (event.event_id, event.employee_id, None, None, None),
+                Recorded::Stale { .. } => (event.event_id, event.employee_id, None, None, None),
                 Recorded::Current { record, before, .. } => {
                     let scope = Scope::of_hr_event(&event.change, before.as_ref(), &record);
                     (
