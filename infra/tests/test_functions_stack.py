@@ -130,6 +130,16 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
         self.assertEqual(rule["ScheduleExpression"], "rate(1 hour)")
         self.assertEqual(rule["State"], "ENABLED")
 
+    def test_account_created_rotates_service_keys_on_its_schedule(self):
+        rule = self.events.describe_rule(Name="gatehouse-service-keys")
+        self.assertEqual(rule["ScheduleExpression"], "rate(1 day)")
+        self.assertEqual(rule["State"], "ENABLED")
+        targets = self.events.list_targets_by_rule(Rule="gatehouse-service-keys")["Targets"]
+        self.assertEqual(
+            [t["Arn"] for t in targets],
+            [self.lambda_.get_function_configuration(FunctionName="gatehouse-account-created")["FunctionArn"]],
+        )
+
     def test_reconciles_baseline_requests_reach_account_created_and_nothing_else_does(self):
         rule = self.events.describe_rule(Name="gatehouse-baseline-requested", EventBusName="gatehouse")
         self.assertEqual(rule["State"], "ENABLED")

@@ -85,7 +85,7 @@ fn random_account_id() -> String {
     n.to_string()
 }
 
-async fn sdk_config(endpoint: &str, credentials: Credentials) -> SdkConfig {
+pub async fn sdk_config(endpoint: &str, credentials: Credentials) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)

@@ -54,5 +54,6 @@ pub mod plan;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod service_keys;
 pub mod standing;
 pub mod work_item;

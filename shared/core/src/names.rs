@@ -24,6 +24,7 @@ pub const ACCESS_REVOKED: &str = "Access Revoked";
 pub const REQUEST_REJECTED: &str = "Request Rejected";
 pub const ACCOUNT_BASELINED: &str = "Account Baselined";
 pub const DRIFT_DETECTED: &str = "Drift Detected";
+pub const KEY_ROTATED: &str = "Key Rotated";
 
 /// Path of people's users. Gatehouse manages nothing outside `/gatehouse/`.
 pub const PEOPLE_PATH: &str = "/gatehouse/people/";
@@ -39,6 +40,9 @@ pub const TAG_DISABLED_AT: &str = "gatehouse:disabled-at";
 pub const TAG_DISABLED_BY: &str = "gatehouse:disabled-by";
 /// On a service account's user: the service account's name in the policy.
 pub const TAG_SERVICE_ACCOUNT: &str = "gatehouse:service-account";
+/// On a service account's user, while a key is being issued: when Gatehouse was about to create
+/// it (a key created just after, whose secret was never written, is Gatehouse's orphan).
+pub const TAG_KEY_INTENT: &str = "gatehouse:key-intent";
 pub const STATUS_ACTIVE: &str = "active";
 pub const STATUS_DISABLED: &str = "disabled";
 
@@ -75,7 +79,16 @@ pub fn initial_password_secret(account: &AccountId, user: &str) -> String {
 /// The IAM user name of the service account `name` of the policy. The prefix keeps service
 /// accounts apart from people, whose user names are e-mail addresses.
 pub fn service_user_name(name: &str) -> String {
-    format!("svc-{name}")
+    format!("{SERVICE_USER_PREFIX}{name}")
+}
+
+/// The prefix of service account users' names.
+pub const SERVICE_USER_PREFIX: &str = "svc-";
+
+/// The secret holding the access key of the service account `name`, in its environment
+/// account: what its workload reads.
+pub fn service_key_secret(name: &str) -> String {
+    format!("gatehouse/service/{name}")
 }
 
 #[cfg(test)]

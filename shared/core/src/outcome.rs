@@ -10,7 +10,7 @@ use crate::envelope::Rejection;
 use crate::ids::{AccountId, EmployeeId};
 use crate::names::{
     ACCESS_GRANTED, ACCESS_REVOKED, ACCOUNT_BASELINED, BASELINE_REQUESTED, DRIFT_DETECTED,
-    REQUEST_REJECTED,
+    KEY_ROTATED, REQUEST_REJECTED,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,6 +77,31 @@ pub struct Baselined {
     pub backfilled: usize,
 }
 
+/// A service account's key issued (`Access Granted`) or rotated (`Key Rotated`). Names the
+/// key by its id and the secret by its ARN: never the key's secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceKey {
+    pub event_id: String,
+    pub service_account: String,
+    pub account_id: AccountId,
+    pub environment: String,
+    pub user_name: String,
+    pub access_key_id: String,
+    pub secret_arn: String,
+}
+
+/// A service account the policy no longer defines, retired (`Access Revoked`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceRetired {
+    pub event_id: String,
+    pub service_account: String,
+    pub account_id: AccountId,
+    pub environment: String,
+    pub user_name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Granted(Granted),
@@ -87,6 +112,9 @@ pub enum Outcome {
     /// Not an outcome but a request on the same bus: `reconcile` asks `account-created` to
     /// repair a baseline.
     BaselineRequested(BaselineRequest),
+    ServiceKeyIssued(ServiceKey),
+    KeyRotated(ServiceKey),
+    ServiceRetired(ServiceRetired),
 }
 
 impl Outcome {
@@ -98,6 +126,9 @@ impl Outcome {
             Outcome::Baselined(_) => ACCOUNT_BASELINED,
             Outcome::Drift(_) => DRIFT_DETECTED,
             Outcome::BaselineRequested(_) => BASELINE_REQUESTED,
+            Outcome::ServiceKeyIssued(_) => ACCESS_GRANTED,
+            Outcome::KeyRotated(_) => KEY_ROTATED,
+            Outcome::ServiceRetired(_) => ACCESS_REVOKED,
         }
     }
 
@@ -110,6 +141,8 @@ impl Outcome {
             Outcome::Baselined(d) => serde_json::to_value(d),
             Outcome::Drift(d) => serde_json::to_value(d),
             Outcome::BaselineRequested(d) => serde_json::to_value(d),
+            Outcome::ServiceKeyIssued(d) | Outcome::KeyRotated(d) => serde_json::to_value(d),
+            Outcome::ServiceRetired(d) => serde_json::to_value(d),
         }
         .unwrap_or_default()
     }

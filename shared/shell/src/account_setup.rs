@@ -289,7 +289,8 @@ async fn refuse(
     Ok(report)
 }
 
-/// Handles one invocation payload of `account-created`: an EventBridge envelope.
+/// Handles one invocation payload of `account-created`: an EventBridge envelope (an account
+/// event, `reconcile`'s `Baseline Requested`, or the schedule of service account keys).
 pub async fn handle_payload(
     deps: &Deps,
     payload: serde_json::Value,
@@ -301,6 +302,22 @@ pub async fn handle_payload(
 /// Handles one invocation payload as the bytes Lambda delivered (see
 /// [`crate::invocation::handle_bytes`] for why the raw text, not a parsed `Value`).
 pub async fn handle_bytes(deps: &Deps, bytes: &[u8]) -> Result<serde_json::Value, Error> {
+    // The daily schedule: service accounts' keys (the bootstrap role is this function's).
+    if gatehouse_core::service_keys::is_schedule(bytes) {
+        let event_id = gatehouse_core::envelope::Envelope::parse(bytes)
+            .ok()
+            .and_then(|e| gatehouse_core::ids::EventId::parse(&e.id).ok());
+        if let Some(event_id) = event_id {
+            // Boxed: the two futures side by side are too deep a type for one stack frame.
+            let report = Box::pin(crate::service_keys::run(
+                deps,
+                &event_id,
+                gatehouse_core::ids::Timestamp::now(),
+            ))
+            .await?;
+            return Ok(serde_json::to_value(report).unwrap_or_default());
+        }
+    }
     let report = match parse_account_event(bytes) {
         Ok(event) => handle(deps, &event).await?,
         Err(rejection) => reject_input(deps, rejection).await?,

@@ -21,7 +21,15 @@ const RENEW_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// The longest session every role allows by default.
 const SESSION_SECONDS: i32 = 3600;
 
-type Slot = Arc<Mutex<Option<(aws_sdk_iam::Client, SystemTime)>>>;
+type Slot = Arc<Mutex<Option<(Session, SystemTime)>>>;
+
+/// Clients acting as one role in one account.
+#[derive(Clone)]
+pub struct Session {
+    pub iam: aws_sdk_iam::Client,
+    /// Secrets Manager in that account (service accounts' keys live there).
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
 
 pub struct CredentialsBroker {
     sts: aws_sdk_sts::Client,
@@ -80,6 +88,16 @@ impl CredentialsBroker {
         role: &str,
         event: &EventId,
     ) -> Result<aws_sdk_iam::Client, Error> {
+        Ok(self.session(account, role, event).await?.iam)
+    }
+
+    /// Like [`iam`](Self::iam), with every client the assumed role serves.
+    pub async fn session(
+        &self,
+        account: &AccountId,
+        role: &str,
+        event: &EventId,
+    ) -> Result<Session, Error> {
         let slot = {
             // A poisoned lock only means another task panicked mid-insert; the map is still
             // a valid map, so carry on with it.
@@ -91,17 +109,17 @@ impl CredentialsBroker {
         };
         // One assumption per account at a time: concurrent events wait for it and share it.
         let mut slot = slot.lock().await;
-        if let Some((client, expires)) = slot.as_ref() {
+        if let Some((session, expires)) = slot.as_ref() {
             if expires
                 .duration_since(SystemTime::now())
                 .is_ok_and(|left| left > RENEW_MARGIN)
             {
-                return Ok(client.clone());
+                return Ok(session.clone());
             }
         }
-        let (client, expires) = self.assume(account, role, event).await?;
-        *slot = Some((client.clone(), expires));
-        Ok(client)
+        let (session, expires) = self.assume(account, role, event).await?;
+        *slot = Some((session.clone(), expires));
+        Ok(session)
     }
 
     /// Like [`iam`](Self::iam), for an account that may be seconds old: while the role cannot
@@ -143,7 +161,7 @@ impl CredentialsBroker {
         account: &AccountId,
         role: &str,
         event: &EventId,
-    ) -> Result<(aws_sdk_iam::Client, SystemTime), Error> {
+    ) -> Result<(Session, SystemTime), Error> {
         let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition().await?);
         let out = self
             .sts
@@ -167,11 +185,19 @@ impl CredentialsBroker {
             Some(expires),
             "gatehouse-assumed-role",
         );
-        let config = aws_sdk_iam::config::Builder::from(&self.base)
+        let iam = aws_sdk_iam::config::Builder::from(&self.base)
+            .retry_partition(crate::sdk::retry_partition())
+            .credentials_provider(provider.clone())
+            .build();
+        let secrets = aws_sdk_secretsmanager::config::Builder::from(&self.base)
             .retry_partition(crate::sdk::retry_partition())
             .credentials_provider(provider)
             .build();
-        Ok((aws_sdk_iam::Client::from_conf(config), expires))
+        let session = Session {
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(secrets),
+        };
+        Ok((session, expires))
     }
 }
 

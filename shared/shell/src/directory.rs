@@ -17,6 +17,9 @@ use gatehouse_core::standing::{merge, timestamp, Person, Standing, Status, Statu
 
 use crate::error::{aws, Error};
 
+mod pending;
+use pending::{pending_value, PENDING};
+
 /// How many times a write that lost to a concurrent one is merged and tried again.
 const WRITE_ATTEMPTS: usize = 5;
 
@@ -281,74 +284,6 @@ impl EmployeeDirectory {
             pending: k.pending,
         }))
     }
-
-    /// Keeps `outcomes` (which the bus refused) on the employee's record, after any already
-    /// kept, to be published by the next event for them. An update, not a rewrite: it bumps the
-    /// version, so that a concurrent write of the record merged from before it fails and merges
-    /// again (carrying these along) instead of writing over them.
-    pub async fn add_pending(&self, id: &EmployeeId, outcomes: &[BusEvent]) -> Result<(), Error> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("employeeId", s(id.as_str()))
-            .condition_expression("attribute_exists(employeeId)")
-            .update_expression("SET #p = list_append(if_not_exists(#p, :none), :new) ADD #v :one")
-            .expression_attribute_names("#p", PENDING)
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
-            .expression_attribute_values(":new", pending_value(outcomes))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await
-            .map_err(|e| aws("dynamodb", "UpdateItem", None, e))?;
-        Ok(())
-    }
-
-    /// Forgets the kept outcomes once `published` (what was read and has now been published),
-    /// and only if nothing was added since: outcomes another delivery kept meanwhile stay for
-    /// the next event (published twice at worst, never lost).
-    pub async fn clear_pending(
-        &self,
-        id: &EmployeeId,
-        published: &[BusEvent],
-    ) -> Result<(), Error> {
-        let cleared = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("employeeId", s(id.as_str()))
-            .condition_expression("#p = :published")
-            .update_expression("REMOVE #p ADD #v :one")
-            .expression_attribute_names("#p", PENDING)
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":published", pending_value(published))
-            .expression_attribute_values(":one", n(1))
-            .send()
-            .await;
-        match cleared {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(aws("dynamodb", "UpdateItem", None, e)),
-        }
-    }
-}
-
-/// The attribute holding an employee's pending outcomes: a list of JSON strings.
-const PENDING: &str = "pendingOutcomes";
-
-fn pending_value(pending: &[BusEvent]) -> AttributeValue {
-    AttributeValue::L(
-        pending
-            .iter()
-            // A struct of two strings: serializing it cannot fail.
-            .map(|e| s(&serde_json::to_string(e).unwrap_or_default()))
-            .collect(),
-    )
 }
 
 /// The key of an account's baseline record: `#` cannot start an employee id.

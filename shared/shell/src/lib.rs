@@ -48,6 +48,8 @@ pub mod queue;
 pub mod reconcile;
 pub mod sdk;
 pub mod secrets;
+pub mod service_keys;
+pub mod service_secret;
 
 pub use config::Config;
 pub use deps::Deps;

@@ -140,6 +140,24 @@ pub struct ServiceAccount {
     pub environment: String,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Whether Gatehouse issues it an access key, kept in its environment account's Secrets
+    /// Manager and rotated.
+    #[serde(default)]
+    pub keys: bool,
+    /// Days between rotations.
+    #[serde(default = "default_rotate_days")]
+    pub rotate_days: u32,
+    /// Days the previous key keeps working after a rotation.
+    #[serde(default = "default_grace_days")]
+    pub grace_days: u32,
+}
+
+fn default_rotate_days() -> u32 {
+    90
+}
+
+fn default_grace_days() -> u32 {
+    7
 }
 
 /// What the policy says about one person in one environment.

@@ -133,6 +133,21 @@ pub(super) fn validate(policy: &Policy) -> Result<(), PolicyError> {
                 "names an unknown environment",
             ));
         }
+        if sa.keys && name.contains(',') {
+            return Err(invalid(
+                key,
+                "has keys, and a secret's name cannot hold a comma",
+            ));
+        }
+        if sa.rotate_days == 0 {
+            return Err(invalid(format!("{key}.rotate_days"), "must be at least 1"));
+        }
+        if sa.grace_days >= sa.rotate_days {
+            return Err(invalid(
+                format!("{key}.grace_days"),
+                "must be shorter than rotate_days: two keys are all IAM allows",
+            ));
+        }
         for (i, g) in sa.groups.iter().enumerate() {
             if !policy.groups.contains_key(g) {
                 return Err(invalid(

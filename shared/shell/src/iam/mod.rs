@@ -4,6 +4,7 @@
 //!   password policy, the provisioner role, service accounts);
 //! - [`converge`]: what `account-created` rewrites when a baseline was changed by hand;
 //! - [`inventory`]: an account read whole for `reconcile`;
+//! - [`keys`]: service accounts' access keys, and their retirement;
 //! - [`user`]: a person's user, created or read back as the planner's
 //!   [`Found`](gatehouse_core::plan::Found);
 //! - [`apply`]: applying one planned [`Action`](gatehouse_core::plan::Action);
@@ -16,6 +17,7 @@ pub mod apply;
 pub mod baseline;
 pub mod converge;
 pub mod inventory;
+pub mod keys;
 pub mod seal;
 pub mod user;
 
