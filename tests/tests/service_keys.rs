@@ -18,15 +18,21 @@ const USER: &str = "svc-deployer";
 const SECRET: &str = "gatehouse/service/deployer";
 const DAY: i128 = 86_400 * 1_000_000_000;
 
-/// A world whose policy gives the deployer keys, with production's baseline laid.
-async fn keyed_world(keys: bool) -> World {
-    let mut world = World::new().await;
+/// The built-in policy, with keys for the deployer.
+fn keyed_world_policy() -> String {
     let policy = gatehouse::core::policy::BUILTIN_POLICY.replace(
         "[service_accounts.deployer]\nenvironment = \"production\"\ngroups = [\"deployers\"]\n",
         "[service_accounts.deployer]\nenvironment = \"production\"\ngroups = [\"deployers\"]\n\
          keys = true\nrotate_days = 90\ngrace_days = 7\n",
     );
     assert!(policy.contains("keys = true"));
+    policy
+}
+
+/// A world whose policy gives the deployer keys, with production's baseline laid.
+async fn keyed_world(keys: bool) -> World {
+    let mut world = World::new().await;
+    let policy = keyed_world_policy();
     let path = std::env::temp_dir().join(format!(
         "policy-keys-{}-{}.toml",
         std::process::id(),
@@ -155,7 +161,32 @@ async fn a_key_is_issued_into_the_accounts_secret_rotated_with_grace_and_never_l
     assert_eq!(keys(&world).await, first);
 
     // Due after 90 days: a new key is current, the old one still works (grace).
+    world.proxy.reset();
     let rotated = run(&world, 91).await.unwrap();
+    let calls: Vec<String> = world
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.service == "iam" || c.service == "secretsmanager")
+        .map(|c| c.operation.clone())
+        .collect();
+    println!(
+        "a rotation: {} IAM and Secrets Manager calls: {calls:?}",
+        calls.len()
+    );
+    // Read (user, keys, versions), mark, create, store, unmark: the one write path.
+    let writes: Vec<&str> = calls
+        .iter()
+        .map(String::as_str)
+        .filter(|op| {
+            !op.starts_with("Get") && !op.starts_with("List") && !op.starts_with("Describe")
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        ["TagUser", "CreateAccessKey", "PutSecretValue", "UntagUser"],
+        "{calls:?}"
+    );
     assert_eq!(rotated.rotated, [format!("{prod}/deployer")]);
     workload_has_a_working_key(&world, &mut secrets).await;
     let both = keys(&world).await;
@@ -318,6 +349,24 @@ async fn a_service_account_removed_from_the_policy_is_retired_and_its_secret_sch
     // Again: nothing left to close, nothing said.
     let again = run(&world, 0).await.unwrap();
     assert!(again.retired.is_empty(), "{again:?}");
+
+    // Defined again, with keys: its secret is restored and holds a new, working key (the
+    // user itself comes back with account-created's baseline and the deny-all lifted by a
+    // person: Gatehouse does not reopen a retired service account by itself).
+    let keyed = keyed_world_policy();
+    let path = std::env::temp_dir().join(format!("policy-rekeyed-{}.toml", std::process::id()));
+    std::fs::write(&path, keyed).unwrap();
+    world.use_policy_file(path.to_str().unwrap());
+    let back = run(&world, 0).await.unwrap();
+    assert_eq!(back.issued, [format!("{prod}/deployer")], "{back:?}");
+    let secret = read_secret(&world).await.expect("restored");
+    let active: Vec<String> = keys(&world)
+        .await
+        .into_iter()
+        .filter(|(_, a)| *a)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(active, [secret["AccessKeyId"].as_str().unwrap().to_owned()]);
 }
 
 #[tokio::test]

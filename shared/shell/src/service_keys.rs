@@ -166,6 +166,7 @@ impl Account<'_> {
                 return Ok(());
             };
             let versions = secrets.versions(name).await?;
+            let exists = !versions.is_empty();
             let state = gatehouse_core::service_keys::KeyState {
                 keys,
                 versions,
@@ -182,7 +183,7 @@ impl Account<'_> {
                 Step::Issue { rotation } => {
                     iam.mark_key_intent(&user, Some(Timestamp::now())).await?;
                     let key = iam.create_key(&user).await?;
-                    let secret_arn = secrets.write(name, &key).await?;
+                    let secret_arn = secrets.write(name, &key, exists).await?;
                     let key_id = key.id.clone();
                     drop(key);
                     iam.mark_key_intent(&user, None).await?;

@@ -76,37 +76,42 @@ impl ServiceSecrets {
             .collect())
     }
 
-    /// Stores `key` as the secret's current version (creating the secret, or restoring one
-    /// scheduled for deletion, as needed). Returns the secret's ARN. The value goes to Secrets
-    /// Manager and nowhere else.
-    pub async fn write(&self, service: &str, key: &NewKey) -> Result<String, Error> {
+    /// Stores `key` as the secret's current version, creating the secret (or restoring one
+    /// scheduled for deletion) as needed; `exists`: Gatehouse's versions were read, so a new
+    /// version is all it takes. Returns the secret's ARN. The value goes to Secrets Manager and
+    /// nowhere else.
+    pub async fn write(&self, service: &str, key: &NewKey, exists: bool) -> Result<String, Error> {
         let name = service_key_secret(service);
         // Built here and handed over: the secret is never formatted anywhere else.
         let value =
             serde_json::json!({"AccessKeyId": key.id, "SecretAccessKey": key.secret}).to_string();
         let token = version_id(&key.id);
-        let created = self
-            .client
-            .create_secret()
-            .name(&name)
-            .client_request_token(&token)
-            .description("Gatehouse: the access key of a service account, rotated on schedule")
-            .secret_string(&value)
-            .tags(
-                Tag::builder()
-                    .key(TAG_SERVICE_ACCOUNT)
-                    .value(service)
-                    .build(),
-            )
-            .send()
-            .await;
-        match created {
-            Ok(out) => return arn("CreateSecret", out.arn),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|se| se.is_resource_exists_exception()) => {}
-            Err(e) => return Err(self.err("CreateSecret", e)),
+        if !exists {
+            let created = self
+                .client
+                .create_secret()
+                .name(&name)
+                .client_request_token(&token)
+                .description("Gatehouse: the access key of a service account, rotated on schedule")
+                .secret_string(&value)
+                .tags(
+                    Tag::builder()
+                        .key(TAG_SERVICE_ACCOUNT)
+                        .value(service)
+                        .build(),
+                )
+                .send()
+                .await;
+            match created {
+                Ok(out) => return arn("CreateSecret", out.arn),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_resource_exists_exception()) => {}
+                Err(e) => return Err(self.err("CreateSecret", e)),
+            }
         }
+        // A retired service account's secret, scheduled for deletion, is restored first
+        // (PutSecretValue refuses a secret marked for deletion).
         let described = self
             .client
             .describe_secret()
