@@ -89,7 +89,10 @@ pub(super) fn drift(
         out.push(finding(
             Kind::RetiredServiceAccount,
             user,
-            format!("the policy defines no such service account in {env}"),
+            format!(
+                "the policy defines no such service account in {env}; account-created's \
+                 schedule retires it"
+            ),
         ));
     }
     for other in &inventory.others {

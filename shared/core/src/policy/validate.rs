@@ -217,6 +217,42 @@ mod tests {
     }
 
     #[test]
+    fn service_account_keys_are_validated_naming_the_key() {
+        let with = |extra: &str| {
+            crate::policy::BUILTIN_POLICY.replace(
+                "groups = [\"deployers\"]\n",
+                &format!("groups = [\"deployers\"]\n{extra}"),
+            )
+        };
+        let p = Policy::parse(&with("keys = true\n")).unwrap();
+        let deployer = &p.service_accounts["deployer"];
+        assert!(deployer.keys);
+        assert_eq!((deployer.rotate_days, deployer.grace_days), (90, 7));
+        for (extra, key) in [
+            (
+                "keys = true\nrotate_days = 0\n",
+                "service_accounts.deployer.rotate_days",
+            ),
+            (
+                "keys = true\nrotate_days = 7\n",
+                "service_accounts.deployer.grace_days",
+            ),
+            (
+                "keys = true\ngrace_days = 90\n",
+                "service_accounts.deployer.grace_days",
+            ),
+        ] {
+            assert_eq!(
+                key_of(Policy::parse(&with(extra)).unwrap_err()),
+                key,
+                "{extra}"
+            );
+        }
+        assert!(Policy::parse(&with("keys = \"yes\"\n")).is_err());
+        assert!(Policy::parse(&with("rotate_every = 9\n")).is_err());
+    }
+
+    #[test]
     fn unknown_key_is_refused_naming_it() {
         let err = Policy::parse(&format!("colour = \"blue\"\n{MINIMAL}")).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
