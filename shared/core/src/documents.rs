@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn a_list_placeholder_splices_its_own_list_and_no_other() {
+        let (a, b) = (
+            vec!["a1".to_owned()],
+            vec!["b1".to_owned(), "b2".to_owned()],
+        );
+        let vars = [
+            ("A", Value::List(&a)),
+            ("B", Value::List(&b)),
+            ("S", Value::One("s")),
+        ];
+        assert_eq!(
+            json(&render(
+                r#"{"x": ["${B}", "keep", "${A}"], "y": "${S}-${!z}"}"#,
+                &vars
+            )),
+            serde_json::json!({"x": ["b1", "b2", "keep", "a1"], "y": "s-${z}"})
+        );
+    }
+
+    #[test]
     fn every_template_is_json_and_renders_completely() {
         let p = Policy::builtin().unwrap();
         let a = AccountId::parse("123456789012").unwrap();

@@ -238,7 +238,8 @@ fn people(
         kind,
         subject: subject.to_owned(),
         employee_id: employee.map(str::to_owned),
-        repairable: employee.is_some() && (kind.closes() || kind == Kind::MissingGrant),
+        // Every finding here with a person to sync is repaired by that sync.
+        repairable: employee.is_some(),
         detail,
     };
     let owners: BTreeMap<&str, &EmployeeRecord> = records

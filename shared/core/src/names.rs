@@ -105,7 +105,16 @@ mod tests {
     }
 
     #[test]
-    fn service_accounts_are_prefixed() {
+    fn service_accounts_are_prefixed_and_their_keys_kept_under_their_name() {
         assert_eq!(service_user_name("deployer"), "svc-deployer");
+        assert_eq!(service_key_secret("deployer"), "gatehouse/service/deployer");
+    }
+
+    #[test]
+    fn the_provisioner_role_lives_under_gatehouse() {
+        assert_eq!(
+            provisioner_role_path("GatehouseProvisioner"),
+            "gatehouse/GatehouseProvisioner"
+        );
     }
 }

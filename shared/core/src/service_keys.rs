@@ -223,17 +223,6 @@ fn room_or(state: &KeyState, issue: Step) -> Step {
     ))
 }
 
-/// What retiring a service account does to its keys: every active key deactivated (the
-/// deny-all policy goes on first, and the secret is scheduled for deletion).
-pub fn to_deactivate(state: &KeyState) -> Vec<String> {
-    state
-        .keys
-        .iter()
-        .filter(|k| k.active)
-        .map(|k| k.id.clone())
-        .collect()
-}
-
 /// Whether `bytes` is EventBridge's `Scheduled Event` (`source: aws.events`): the schedule
 /// that rotates keys. Anything else is not.
 pub fn is_schedule(bytes: &[u8]) -> bool {

@@ -38,6 +38,11 @@ fn reconciles_baseline_request_is_exactly_valid_or_refused() {
     let back = parse_account_event(&serde_json::to_vec(&e.to_envelope()).unwrap()).unwrap();
     assert_eq!(back, e);
 
+    let most: Vec<String> = (0..MAX_REQUESTED_USERS).map(|n| format!("u{n}")).collect();
+    assert!(parse_account_event(&request(serde_json::json!({
+        "accountId": "123456789012", "cause": "c", "users": most
+    })))
+    .is_ok());
     let many: Vec<String> = (0..=MAX_REQUESTED_USERS).map(|n| format!("u{n}")).collect();
     for bad in [
         serde_json::json!({"accountId": "123", "cause": "c", "users": []}),

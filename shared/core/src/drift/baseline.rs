@@ -197,4 +197,61 @@ mod tests {
         let a = drift(&dev(), &gone, &p);
         assert_eq!(kinds(&a), [(Kind::PolicyDocument, "GatehouseUserBoundary")]);
     }
+
+    #[test]
+    fn each_gatehouse_document_and_each_kind_of_extra_role_policy_counts_alone() {
+        let p = Policy::builtin().unwrap();
+        let id = AccountId::parse(DEV).unwrap();
+        let at = crate::documents::Placement {
+            partition: "aws",
+            account: &id,
+        };
+        let role = |attached: &[&str], inline: &[&str]| RolePolicies {
+            attached: attached.iter().map(|s| s.to_string()).collect(),
+            inline: inline.iter().map(|s| s.to_string()).collect(),
+        };
+        let read = |mfa: &str, provisioner: RolePolicies| Inventory {
+            partition: "aws".into(),
+            documents: BTreeMap::from([
+                (
+                    "GatehouseUserBoundary".to_owned(),
+                    Some(crate::documents::boundary(&p, at)),
+                ),
+                ("GatehouseEnforceMfa".to_owned(), Some(mfa.to_owned())),
+                (
+                    "GatehouseDenyAll".to_owned(),
+                    Some(crate::documents::DENY_ALL.to_owned()),
+                ),
+            ]),
+            provisioner: Some(provisioner),
+            ..Inventory::default()
+        };
+        let shipped_mfa = crate::documents::enforce_mfa(at);
+        let own = role(&[], &["GatehouseProvisioner"]);
+        assert_eq!(
+            kinds(&drift(&dev(), &read(&shipped_mfa, own.clone()), &p)),
+            []
+        );
+        assert_eq!(
+            kinds(&drift(
+                &dev(),
+                &read(r#"{"Version":"2012-10-17","Statement":[]}"#, own),
+                &p
+            )),
+            [(Kind::PolicyDocument, "GatehouseEnforceMfa")]
+        );
+        for provisioner in [
+            role(
+                &["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                &["GatehouseProvisioner"],
+            ),
+            role(&[], &["GatehouseProvisioner", "extra"]),
+        ] {
+            assert_eq!(
+                kinds(&drift(&dev(), &read(&shipped_mfa, provisioner.clone()), &p)),
+                [(Kind::ProvisionerPolicy, "GatehouseProvisioner")],
+                "{provisioner:?}"
+            );
+        }
+    }
 }

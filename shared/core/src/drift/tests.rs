@@ -201,6 +201,37 @@ fn each_kind_of_peoples_drift_is_found_and_repaired_by_a_sync_of_that_account() 
         BTreeSet::from(["E1", "E2", "E3", "E5"].map(String::from))
     );
     assert_eq!(a.held, None);
+    assert!(
+        a.rebaselines.is_empty(),
+        "people are synced, not re-baselined"
+    );
+    assert!(
+        a.findings.iter().all(|f| !f.detail.contains("tag ")),
+        "labels are not access: {:?}",
+        a.findings
+    );
+}
+
+#[test]
+fn a_baseline_request_names_at_most_a_hundred_users() {
+    let id = EventId::parse("run-9").unwrap();
+    let boundaries = (0..=MAX_REQUESTED_USERS)
+        .map(|n| (format!("u{n:03}@x.io"), None))
+        .collect();
+    let a = assess(
+        &[dev(Inventory {
+            boundaries,
+            partition: "aws".into(),
+            ..Inventory::default()
+        })],
+        &[],
+        &policy("repair", 10),
+        &run(&id, ReconcileMode::Repair, false),
+    );
+    assert_eq!(a.findings.len(), MAX_REQUESTED_USERS + 1);
+    assert_eq!(a.rebaselines.len(), 1);
+    assert_eq!(a.rebaselines[0].users.len(), MAX_REQUESTED_USERS);
+    assert_eq!(a.rebaselines[0].users[0], "u000@x.io");
 }
 
 #[test]
@@ -439,4 +470,68 @@ fn groups_service_accounts_outsiders_and_old_keys_are_reported_only() {
     );
     assert!(a.findings.iter().all(|f| !f.repairable));
     assert!(a.repairs.is_empty());
+}
+
+#[test]
+fn each_edge_of_the_structural_checks() {
+    let id = EventId::parse("run-10").unwrap();
+    let mfa = format!("arn:aws:iam::{DEV}:policy/gatehouse/GatehouseEnforceMfa");
+    let development = Inventory {
+        // Only an extra policy on a group: reported.
+        groups: BTreeSet::from(["developers".to_owned()]),
+        group_policies: BTreeMap::from([(
+            "developers".to_owned(),
+            BTreeSet::from([
+                mfa,
+                "arn:aws:iam::aws:policy/PowerUserAccess".to_owned(),
+                "arn:aws:iam::aws:policy/IAMFullAccess".to_owned(),
+            ]),
+        )]),
+        // The deployer is production's: here it is retired.
+        service_users: BTreeSet::from(["svc-deployer".to_owned()]),
+        // Keys alone, no console: still a way in.
+        others: vec![OtherUser {
+            name: "ci".into(),
+            path: "/".into(),
+            console: false,
+            active_keys: 1,
+        }],
+        // Exactly the maximum age: not over it.
+        access_keys: vec![KeySeen {
+            user: "ci".into(),
+            key_id: "AKIAEDGE".into(),
+            created: at("2026-08-29T12:00:00Z"),
+        }],
+        partition: "aws".into(),
+        ..Inventory::default()
+    };
+    let production = (
+        AccountRef {
+            id: AccountId::parse("210987654321").unwrap(),
+            environment: Some("production".into()),
+        },
+        AccountState::Read(Box::new(Inventory {
+            service_users: BTreeSet::from(["svc-deployer".to_owned()]),
+            ..Inventory::default()
+        })),
+    );
+    let a = assess(
+        &[dev(development), production],
+        &[],
+        &policy("repair", 10),
+        &run(&id, ReconcileMode::Repair, false),
+    );
+    assert_eq!(
+        kinds(&a),
+        [
+            (Kind::GroupPolicy, "developers"),
+            (Kind::RetiredServiceAccount, "svc-deployer"),
+            (Kind::UnmanagedAccess, "ci"),
+        ]
+    );
+    assert_eq!(a.findings[1].account_id, DEV);
+    assert_eq!(
+        a.findings[0].detail,
+        "attached but not named by the policy: arn:aws:iam::aws:policy/IAMFullAccess"
+    );
 }

@@ -344,6 +344,9 @@ mod tests {
         assert_eq!(p.bootstrap_role, "OrganizationAccountAccessRole");
         assert_eq!(p.provisioner_role, "GatehouseProvisioner");
         assert!(p.service_accounts.is_empty());
+        assert_eq!(p.reconcile.mode, ReconcileMode::Report);
+        assert_eq!(p.reconcile.max_disables, 10);
+        assert_eq!(p.reconcile.max_key_age_days, 90);
     }
 
     #[test]

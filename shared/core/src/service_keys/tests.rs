@@ -228,3 +228,80 @@ fn only_the_schedule_is_a_schedule() {
     ));
     assert!(!is_schedule(b"{}"));
 }
+
+#[test]
+fn the_orphan_windows_hold_to_the_second() {
+    let state = |created: Timestamp| KeyState {
+        keys: vec![key("K1", true, at(0, 0)), key("K2", true, created)],
+        versions: vec![version("K1", at(0, 1), true)],
+        intent: Some(at(90, 0)),
+    };
+    let orphan = |created: Timestamp, now: Timestamp| matches!(next(&state(created), ROTATION, now), Step::Deactivate { key_id, .. } if key_id == "K2");
+    // Created in the second of the mark, or the one before (second precision): Gatehouse's.
+    assert!(orphan(at(90, 0), at(90, 15 * 60)));
+    assert!(orphan(at(89, 86_399), at(90, 15 * 60)));
+    assert!(!orphan(at(89, 86_398), at(90, 15 * 60)));
+    // Up to ten minutes after the mark; later, a key made by hand.
+    assert!(orphan(at(90, 600), at(90, 600 + 15 * 60)));
+    assert!(!orphan(at(90, 601), at(90, 601 + 15 * 60)));
+    // An orphan at fifteen minutes old, not a second before: until then, wait.
+    assert_eq!(
+        next(&state(at(90, 5)), ROTATION, at(90, 5 + 15 * 60 - 1)),
+        Step::Done
+    );
+    assert!(orphan(at(90, 5), at(90, 5 + 15 * 60)));
+}
+
+#[test]
+fn rotation_and_grace_fall_on_their_day() {
+    let rotated = KeyState {
+        keys: vec![key("K1", true, at(0, 0)), key("K2", true, at(90, 0))],
+        versions: vec![
+            version("K1", at(0, 0), false),
+            version("K2", at(90, 0), true),
+        ],
+        intent: None,
+    };
+    assert_eq!(next(&rotated, ROTATION, at(96, 86_399)), Step::Done);
+    assert!(matches!(
+        next(&rotated, ROTATION, at(97, 0)),
+        Step::Deactivate { .. }
+    ));
+    let one = KeyState {
+        keys: vec![key("K1", true, at(0, 0))],
+        versions: vec![version("K1", at(0, 0), true)],
+        intent: None,
+    };
+    assert_eq!(next(&one, ROTATION, at(89, 86_399)), Step::Done);
+    assert_eq!(
+        next(&one, ROTATION, at(90, 0)),
+        Step::Issue { rotation: true }
+    );
+}
+
+#[test]
+fn a_hand_made_key_is_never_what_makes_room() {
+    // Rotation due, the second place taken by an inactive key made by hand: left alone.
+    let state = KeyState {
+        keys: vec![key("K1", true, at(0, 0)), key("H", false, at(10, 0))],
+        versions: vec![version("K1", at(0, 1), true)],
+        intent: None,
+    };
+    assert!(matches!(
+        next(&state, ROTATION, at(90, 0)),
+        Step::Blocked(_)
+    ));
+    // When the secret's key was deactivated by hand, Gatehouse's own old key makes room,
+    // never the hand-made one.
+    let broken = KeyState {
+        keys: vec![key("K1", false, at(0, 0)), key("H", true, at(10, 0))],
+        ..state
+    };
+    assert_eq!(
+        next(&broken, ROTATION, at(5, 0)),
+        Step::Delete {
+            key_id: "K1".into(),
+            why: "making room for a new key"
+        }
+    );
+}
