@@ -377,3 +377,33 @@ async fn a_service_account_without_keys_gets_none() {
     assert!(keys(&world).await.is_empty());
     assert!(read_secret(&world).await.is_none());
 }
+
+#[tokio::test]
+async fn an_account_without_the_bootstrap_role_fails_the_run_only_where_keys_are_kept() {
+    let world = keyed_world(true).await;
+    // An account that joined by invitation, in development (no keys kept there): passed over.
+    let invited = world
+        .create_bare_account("invited", Some("development"))
+        .await;
+    world
+        .proxy
+        .inject(gatehouse_tests::proxy::deny_assume_role(invited));
+    let report = run(&world, 0).await.unwrap();
+    assert!(report.failed.is_empty(), "{report:?}");
+    assert_eq!(
+        report.issued.len(),
+        1,
+        "production's key is issued all the same"
+    );
+    // Production refusing the role: there are keys to keep there, so the run fails (alarm,
+    // retry), and says where.
+    world.proxy.clear_injections();
+    world.proxy.inject(gatehouse_tests::proxy::deny_assume_role(
+        world.account("production").to_owned(),
+    ));
+    let failed = run(&world, 91).await.expect_err("production refused");
+    assert!(
+        failed.to_string().contains(world.account("production")),
+        "{failed}"
+    );
+}

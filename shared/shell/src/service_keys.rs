@@ -67,9 +67,24 @@ pub async fn run(deps: &Deps, event_id: &EventId, now: Timestamp) -> Result<Keys
             event_id,
             now,
         };
-        if let Err(e) = work.run(&mut report, &mut outcomes).await {
-            warn!(event_id = %event_id, account = %account.id, error = %e, "service keys failed here");
-            report.failed.push(format!("{}: {e}", account.id));
+        let keyed = policy
+            .service_accounts
+            .values()
+            .any(|s| s.keys && s.environment == environment);
+        match work.run(&mut report, &mut outcomes).await {
+            Ok(()) => {}
+            // No bootstrap role (an account that joined by invitation): Gatehouse never laid a
+            // service account there, so there is nothing to retire, and without keys to keep
+            // there is nothing to do. Passed over, not failed every day.
+            Err(e) if e.code() == Some("AccessDenied") && !keyed => {
+                info!(event_id = %event_id, account = %account.id,
+                      "no bootstrap role and no keys to keep here: passed over");
+            }
+            Err(e) => {
+                warn!(event_id = %event_id, account = %account.id, error = %e,
+                      "service keys failed here");
+                report.failed.push(format!("{}: {e}", account.id));
+            }
         }
     }
     deps.outcomes.publish(&outcomes).await?;
