@@ -250,6 +250,55 @@ async fn outcomes_kept_for_a_redelivery_outlive_a_newer_event_and_a_stale_redeli
 }
 
 #[tokio::test]
+async fn a_grant_is_announced_even_when_sealing_the_old_name_in_that_account_fails() {
+    let world = World::new().await;
+    let deps = world.deps("people-events");
+    let dev = world.account("development").to_owned();
+    handle(
+        &deps,
+        onboarding("E1", ADA, "engineering", "2026-11-02T09:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let _ = world.outcomes().await;
+    // A new address: her user under the new name is granted, then sealing the old one fails.
+    let renamed = onboarding(
+        "E1",
+        "ada.l@example.com",
+        "engineering",
+        "2026-11-03T09:00:00Z",
+    );
+    world.proxy.inject(gatehouse_tests::proxy::query_error(
+        "AttachUserPolicy",
+        403,
+        "AccessDenied",
+    ));
+    handle(&deps, renamed.clone())
+        .await
+        .expect_err("the old name could not be sealed");
+    world.proxy.clear_injections();
+    // The grant happened, and is announced now: its redelivery finds nothing left to grant.
+    let outcomes = world.outcomes().await;
+    let granted: Vec<(&str, &str)> = outcomes_of(&outcomes, "Access Granted")
+        .iter()
+        .map(|o| {
+            (
+                o["detail"]["accountId"].as_str().unwrap(),
+                o["detail"]["userName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        granted,
+        [(dev.as_str(), "ada.l@example.com")],
+        "{outcomes:?}"
+    );
+    let report = handle(&deps, renamed).await.unwrap();
+    assert_eq!(report["accounts"][&dev], "revoked", "{report}");
+    assert!(user_in(&world, &dev, ADA).await.unwrap().denied_all());
+}
+
+#[tokio::test]
 async fn a_rehire_that_opens_access_after_a_concurrent_offboarding_sealed_it_is_sealed_again() {
     let world = World::new().await;
     let dev = world.account("development").to_owned();

@@ -172,10 +172,16 @@ async fn converge_round(
     let accounts = deps.accounts.in_scope(scope, &access).await?;
 
     let access = &access;
-    let results: Vec<(Account, Result<AccountWork, Error>)> = stream::iter(accounts)
+    let results: Vec<(Account, AccountWork, Result<(), Error>)> = stream::iter(accounts)
         .map(|account| async move {
-            let result = converge_account(deps, record, &account, access, event_id).await;
-            (account, result)
+            let mut work = AccountWork {
+                result: AccountResult::Unchanged,
+                outcomes: Vec::new(),
+                opened: false,
+            };
+            let result =
+                converge_account(deps, record, &account, access, event_id, &mut work).await;
+            (account, work, result)
         })
         .buffer_unordered(deps.config.max_concurrency)
         .collect()
@@ -184,12 +190,14 @@ async fn converge_round(
     let total = results.len();
     let mut failures = Vec::new();
     let mut opened = false;
-    for (account, result) in results {
+    for (account, work, result) in results {
+        // What an account did before it failed happened too: a grant applied before sealing
+        // an old name failed is announced now, since its redelivery finds nothing to change.
+        opened |= work.opened;
+        outcomes.extend(work.outcomes);
         match result {
-            Ok(work) => {
-                opened |= work.opened;
+            Ok(()) => {
                 report.accounts.insert(account.id.to_string(), work.result);
-                outcomes.extend(work.outcomes);
             }
             Err(e) => {
                 warn!(event_id = %event_id, employee_id = %record.employee_id,
@@ -198,8 +206,8 @@ async fn converge_round(
             }
         }
     }
-    // Outcomes of the accounts that succeeded are published even when others failed: they
-    // happened. The redelivery will not repeat them (those accounts are then unchanged).
+    // Outcomes of what was done are published even when accounts failed: they happened. The
+    // redelivery will not repeat them (what they report is then unchanged).
     publish(deps, &record.employee_id, pending, &outcomes).await?;
     info!(event_id = %event_id, employee_id = %record.employee_id, accounts = total,
           changed = report.changed(), failed = failures.len(), refused = report.rejections.len(),
@@ -267,33 +275,20 @@ async fn converge_account(
     account: &Account,
     access: &Access,
     event_id: &EventId,
-) -> Result<AccountWork, Error> {
-    let mut work = AccountWork {
-        result: AccountResult::Unchanged,
-        outcomes: Vec::new(),
-        opened: false,
-    };
+    work: &mut AccountWork,
+) -> Result<(), Error> {
     let granted = access.groups_in(account.environment.as_deref());
     if let Some((environment, groups)) = granted {
         if let Some(desired) = active_user(record, groups) {
             let iam = deps
                 .baselined_iam(&account.id, environment, event_id)
                 .await?;
-            grant(
-                deps,
-                &iam,
-                environment,
-                groups,
-                &desired,
-                event_id,
-                &mut work,
-            )
-            .await?;
+            grant(deps, &iam, environment, groups, &desired, event_id, work).await?;
         }
     }
     let stale = names_to_seal(record, granted.is_some());
     if stale.is_empty() {
-        return Ok(work);
+        return Ok(());
     }
     let iam = match deps.iam(&account.id, event_id).await {
         Ok(iam) => iam,
@@ -308,7 +303,7 @@ async fn converge_account(
             warn!(event_id = %event_id, employee_id = %record.employee_id, account = %account.id,
                   "not entered: no Gatehouse role and never baselined here; nothing of Gatehouse's to close");
             work.result = AccountResult::Unmanaged;
-            return Ok(work);
+            return Ok(());
         }
         Err(e) => return Err(e),
     };
@@ -342,7 +337,7 @@ async fn converge_account(
             }
         }
     }
-    Ok(work)
+    Ok(())
 }
 
 /// Brings the person's current user in one account of `environment` to `desired` (active, in
