@@ -10,7 +10,7 @@ use gatehouse_core::access::Access;
 use gatehouse_core::account_event::{parse_account_event, AccountEvent, Creation};
 use gatehouse_core::documents;
 use gatehouse_core::envelope::Rejection;
-use gatehouse_core::ids::AccountId;
+use gatehouse_core::ids::{AccountId, EmployeeId};
 use gatehouse_core::names::BOUNDARY_POLICY;
 use gatehouse_core::outcome::{Baselined, Outcome, Rejected};
 use gatehouse_core::report::{SetupReport, SetupResult};
@@ -146,23 +146,15 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
         .record_baseline(account_id, &environment)
         .await?;
 
-    // Backfill: everyone active whose team is granted this environment. Not for a repair
-    // `reconcile` asked for: it enqueues the syncs its own findings call for.
-    let requests: Vec<SyncRequest> = if matches!(event.result, Creation::Requested(_)) {
-        Vec::new()
-    } else {
-        deps.directory
-            .active_employees()
-            .await?
-            .into_iter()
-            .filter(|r| Access::of(r, policy).granted.contains_key(&environment))
-            .map(|r| SyncRequest {
-                employee_id: r.employee_id,
-                account_id: Some(account_id.clone()),
-                cause: event.event_id.to_string(),
-            })
-            .collect()
-    };
+    let requests: Vec<SyncRequest> = backfill(deps, event, &environment)
+        .await?
+        .into_iter()
+        .map(|employee_id| SyncRequest {
+            employee_id,
+            account_id: Some(account_id.clone()),
+            cause: event.event_id.to_string(),
+        })
+        .collect();
     // `Config::require_account_setup` refuses to start without a queue; checked again here
     // rather than trusted, since this is a library others may wire differently.
     let queue = deps.work_queue.as_ref().ok_or(Error::Request {
@@ -185,6 +177,28 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
           created = ?report.created, repaired = ?report.repaired, backfilled = report.backfilled,
           elapsed_ms = started.elapsed().as_millis() as u64, "account set up");
     Ok(report)
+}
+
+/// Who `event` enqueues a sync for in an account of `environment`: everyone active whose
+/// team is granted it. Nobody for a repair `reconcile` asked for: it enqueues the syncs its
+/// own findings call for. (`gatehouse plan` shows the same list.)
+pub(crate) async fn backfill(
+    deps: &Deps,
+    event: &AccountEvent,
+    environment: &str,
+) -> Result<Vec<EmployeeId>, Error> {
+    if matches!(event.result, Creation::Requested(_)) {
+        return Ok(Vec::new());
+    }
+    let policy = &deps.config.policy;
+    Ok(deps
+        .directory
+        .active_employees()
+        .await?
+        .into_iter()
+        .filter(|r| Access::of(r, policy).granted.contains_key(environment))
+        .map(|r| r.employee_id)
+        .collect())
 }
 
 /// Brings back what was changed by hand in a baseline that was already laid: Gatehouse's

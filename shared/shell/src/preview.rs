@@ -299,17 +299,11 @@ async fn account(deps: &Deps, event: &AccountEvent) -> Result<Preview, Error> {
             Some("the provisioner role is not there yet: the whole baseline would be laid".into()),
         ),
     };
-    let backfill = if matches!(event.result, Creation::Requested(_)) {
-        Vec::new()
-    } else {
-        deps.directory
-            .active_employees()
-            .await?
-            .into_iter()
-            .filter(|r| Access::of(r, policy).granted.contains_key(&environment))
-            .map(|r| r.employee_id.to_string())
-            .collect()
-    };
+    let backfill = crate::account_setup::backfill(deps, event, &environment)
+        .await?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     Ok(Preview::Account(AccountPlan {
         event_id: event.event_id.to_string(),
         account_id: account_id.to_string(),

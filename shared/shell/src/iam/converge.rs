@@ -79,20 +79,9 @@ impl AccountIam {
         policy: &Policy,
         environment: &str,
     ) -> Result<Vec<String>, Error> {
-        let groups: Vec<_> = self
-            .client
-            .list_groups()
-            .path_prefix(MANAGED_PATH)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| self.err("ListGroups", e))?;
         let defined = policy.groups_in(environment);
         let mut detached = Vec::new();
-        for group in groups {
-            let name = group.group_name;
+        for name in self.gatehouse_groups().await? {
             let wanted = if defined.contains(&name) {
                 group_policies(policy, &name, self.placement())
             } else {

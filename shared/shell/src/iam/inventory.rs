@@ -47,16 +47,7 @@ impl AccountIam {
             .try_collect()
             .await
             .map_err(|e| self.err("ListUsers", e))?;
-        let groups: Vec<_> = self
-            .client
-            .list_groups()
-            .path_prefix(MANAGED_PATH)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| self.err("ListGroups", e))?;
+        let groups = self.gatehouse_groups().await?;
         let seen: Vec<(Seen, Vec<KeySeen>)> = futures::stream::iter(users)
             .map(|user| self.inventory_user(user))
             .buffer_unordered(USERS_AT_ONCE)
@@ -67,11 +58,9 @@ impl AccountIam {
             ..Inventory::default()
         };
         for group in groups {
-            let arns = self.attached_group_policies(&group.group_name).await?;
-            inventory
-                .group_policies
-                .insert(group.group_name.clone(), arns);
-            inventory.groups.insert(group.group_name);
+            let arns = self.attached_group_policies(&group).await?;
+            inventory.group_policies.insert(group.clone(), arns);
+            inventory.groups.insert(group);
         }
         for (user, keys) in seen {
             inventory.access_keys.extend(keys);
@@ -128,6 +117,21 @@ impl AccountIam {
             })
         };
         Ok((seen, keys))
+    }
+
+    /// The names of the groups under `/gatehouse/`.
+    pub(super) async fn gatehouse_groups(&self) -> Result<Vec<String>, Error> {
+        let groups: Vec<_> = self
+            .client
+            .list_groups()
+            .path_prefix(MANAGED_PATH)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("ListGroups", e))?;
+        Ok(groups.into_iter().map(|g| g.group_name).collect())
     }
 
     /// The user's permissions boundary (GetUser: ListUsers does not say).
