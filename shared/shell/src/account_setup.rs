@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use crate::deps::Deps;
 use crate::error::Error;
-use crate::iam::{AccountIam, ServiceAccount};
+use crate::iam::{AccountIam, Laid, ServiceAccount};
 use crate::org::Account;
 
 /// Handles a validated account creation event.
@@ -104,28 +104,7 @@ pub async fn handle(deps: &Deps, event: &AccountEvent) -> Result<SetupReport, Er
     if iam.ensure_password_policy().await? {
         report.created.push("password policy".into());
     }
-    if !deps.config.member_stack && iam.ensure_boundary(policy).await? {
-        report
-            .created
-            .push(format!("policy {}", gatehouse_core::names::BOUNDARY_POLICY));
-    }
-    report
-        .created
-        .extend(iam.ensure_baseline(policy, &environment).await?);
-    if !deps.config.member_stack
-        && iam
-            .ensure_provisioner_role(
-                policy,
-                &deps.config.trusted_role_arns,
-                &deps.accounts.organization().await?.id,
-            )
-            .await?
-    {
-        report
-            .created
-            .push(format!("role {}", policy.provisioner_role));
-    }
-    report.repaired = converge(deps, &iam, event, &environment).await?;
+    lay(deps, &iam, event, &environment, &mut report).await?;
     for (name, sa) in policy
         .service_accounts
         .iter()
@@ -201,47 +180,67 @@ pub(crate) async fn backfill(
         .collect())
 }
 
-/// Brings back what was changed by hand in a baseline that was already laid: Gatehouse's
-/// documents, its groups' policies, the provisioner role's policies (the boundary's document
-/// and the role are the member stack's when it is in charge), and the boundary of the users a
-/// `Baseline Requested` names. Reads first, writes the difference; returns what it changed.
-async fn converge(
+/// Lays the baseline, or brings back what was changed by hand in one already laid:
+/// Gatehouse's documents (the boundary's first, which every user needs), its groups with their
+/// policies, the provisioner role (the boundary's document and the role are the member stack's
+/// when it is in charge), and the boundary of the users a `Baseline Requested` names. Every
+/// piece is read first and written only where it differs, so a repeated baseline writes
+/// nothing: what was missing goes to `report.created`, what was changed to `report.repaired`.
+async fn lay(
     deps: &Deps,
     iam: &AccountIam,
     event: &AccountEvent,
     environment: &str,
-) -> Result<Vec<String>, Error> {
+    report: &mut SetupReport,
+) -> Result<(), Error> {
     let policy = &deps.config.policy;
-    let mut repaired = Vec::new();
-    let mut documents = documents::provisioner_policies(iam.placement()).to_vec();
+    let mut documents = Vec::new();
     if !deps.config.member_stack {
         documents.push((
             BOUNDARY_POLICY,
             documents::boundary(policy, iam.placement()),
         ));
     }
+    documents.extend(documents::provisioner_policies(iam.placement()));
     for (name, document) in documents {
-        if iam.converge_document(name, &document).await? {
-            repaired.push(format!("policy {name}: the shipped document"));
+        match iam.lay_document(name, &document).await? {
+            Laid::Created => report.created.push(format!("policy {name}")),
+            Laid::Rewritten => report
+                .repaired
+                .push(format!("policy {name}: the shipped document")),
+            Laid::AsShipped => {}
         }
     }
-    for detached in iam.prune_group_policies(policy, environment).await? {
-        repaired.push(format!("group {detached}: detached"));
+    let groups = iam.lay_groups(policy, environment, true).await?;
+    report.created.extend(groups.created);
+    for detached in groups.detached {
+        report.repaired.push(format!("group {detached}: detached"));
     }
     if !deps.config.member_stack {
+        let role = &policy.provisioner_role;
+        let organization = &deps.accounts.organization().await?.id;
+        match iam
+            .lay_provisioner_role(policy, &deps.config.trusted_role_arns, organization)
+            .await?
+        {
+            Laid::Created => report.created.push(format!("role {role}")),
+            Laid::Rewritten => report
+                .repaired
+                .push(format!("role {role}: the shipped trust and permissions")),
+            Laid::AsShipped => {}
+        }
         for removed in iam.prune_provisioner_role(policy).await? {
-            repaired.push(format!(
-                "role {}: {removed} removed",
-                policy.provisioner_role
-            ));
+            report
+                .repaired
+                .push(format!("role {role}: {removed} removed"));
         }
     }
     if let Creation::Requested(request) = &event.result {
         for user in iam.restore_boundaries(&request.users).await? {
-            repaired.push(format!("user {user}: boundary"));
+            report.repaired.push(format!("user {user}: boundary"));
         }
     }
-    Ok(repaired)
+    Ok(())
 }
 
 /// The account as the organization lists it, waiting (within `GATEHOUSE_ACCOUNT_WAIT_SECONDS`)

@@ -1,14 +1,15 @@
 //! An account's baseline, laid through the bootstrap role by `account-created` (and, but for the
-//! boundary and the role, checked by `people-events` on first use): the password policy, the
-//! boundary, the MFA and deny-all policies, the environment's groups with their policies, the
-//! provisioner role, and the environment's service accounts. What each must be is decided in
+//! boundary and the role, by `people-events` when a call shows a piece missing): the password
+//! policy, the boundary, the MFA and deny-all policies, the environment's groups with their
+//! policies ([`groups`](super::groups)), the provisioner role, and the environment's service
+//! accounts. What each must be is decided in
 //! [`gatehouse_core::baseline`] and [`gatehouse_core::documents`]; this file reads what the
 //! account holds and writes the difference.
 
 use std::collections::BTreeSet;
 
-use gatehouse_core::baseline::{group_policies, CurrentPasswordPolicy, PASSWORD_POLICY};
-use gatehouse_core::documents;
+use gatehouse_core::baseline::{CurrentPasswordPolicy, PASSWORD_POLICY};
+use gatehouse_core::documents::{self, same_document};
 use gatehouse_core::names::{
     service_user_name, BOUNDARY_POLICY, MANAGED_PATH, PROVISIONER_POLICY, ROLE_PROVISIONER,
     SERVICE_PATH, STATUS_ACTIVE, TAG_ROLE, TAG_SERVICE_ACCOUNT, TAG_STATUS,
@@ -16,8 +17,19 @@ use gatehouse_core::names::{
 use gatehouse_core::plan::Action;
 use gatehouse_core::policy::Policy;
 
-use super::{tag, AccountIam};
+use super::{decode, tag, AccountIam};
 use crate::error::Error;
+
+/// What laying one piece of the baseline found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Laid {
+    /// It was missing and is now there.
+    Created,
+    /// It was there but said something else, and was rewritten.
+    Rewritten,
+    /// It was there as shipped: nothing was written.
+    AsShipped,
+}
 
 /// What became of a service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,17 +44,6 @@ pub enum ServiceAccount {
 }
 
 impl AccountIam {
-    /// Lays the permissions boundary, idempotently. Only through the bootstrap role
-    /// (`account-created`): the provisioner may not write the ceiling it works under. `true`:
-    /// it was created.
-    pub async fn ensure_boundary(&self, policy: &Policy) -> Result<bool, Error> {
-        self.create_policy(
-            BOUNDARY_POLICY,
-            &documents::boundary(policy, self.placement()),
-        )
-        .await
-    }
-
     /// Checks that the member stack laid the boundary and a provisioner role Gatehouse may use
     /// (tagged, under `/gatehouse/`), without changing either: for organizations where the
     /// StackSet, not `account-created`, lays them.
@@ -104,69 +105,43 @@ impl AccountIam {
         Ok(())
     }
 
-    /// Lays what managed users rely on, idempotently, through either role: the managed policies
-    /// the provisioner may create (MFA, deny-all) and the groups of `environment` with their
-    /// policies. The boundary must already be there (laid by `account-created` or the member
-    /// stack); an account without it has no Gatehouse baseline and is a fault. A group name
-    /// already taken outside `/gatehouse/` is a fault for a person to resolve; Gatehouse does not
-    /// adopt it. Returns what it had to create, for the `Account Baselined` outcome.
-    pub async fn ensure_baseline(
-        &self,
-        policy: &Policy,
-        environment: &str,
-    ) -> Result<Vec<String>, Error> {
-        let mut made = Vec::new();
-        let boundary = self
-            .client
-            .get_policy()
-            .policy_arn(self.policy_arn(BOUNDARY_POLICY))
-            .send()
-            .await;
-        if self
-            .tolerate("GetPolicy", boundary, &["NoSuchEntity"])?
-            .is_none()
-        {
+    /// Lays what managed users rely on, through the provisioner role, when a call has shown
+    /// part of it missing (`people-events` trusts what `account-created` laid and repairs only
+    /// on such evidence): the managed policies the provisioner may create (MFA, deny-all) and
+    /// the groups of `environment` with their policies. The boundary must already be there
+    /// (laid by `account-created` or the member stack); an account without it has no
+    /// Gatehouse baseline and is a fault. Reads first and writes only what is missing.
+    pub async fn ensure_baseline(&self, policy: &Policy, environment: &str) -> Result<(), Error> {
+        if !self.policy_exists(BOUNDARY_POLICY).await? {
             return Err(Error::NoBaseline {
                 account: self.account.to_string(),
                 missing: BOUNDARY_POLICY,
             });
         }
         for (name, document) in documents::provisioner_policies(self.placement()) {
-            if self.create_policy(name, &document).await? {
-                made.push(format!("policy {name}"));
+            if !self.policy_exists(name).await? {
+                self.create_policy(name, &document).await?;
             }
         }
-        for group in policy.groups_in(environment) {
-            let wanted = group_policies(policy, &group, self.placement());
-            let created = self
-                .client
-                .create_group()
-                .group_name(&group)
-                .path(MANAGED_PATH)
-                .send()
-                .await;
-            let attached = match self.tolerate("CreateGroup", created, &["EntityAlreadyExists"])? {
-                Some(_) => {
-                    made.push(format!("group {group}"));
-                    BTreeSet::new()
-                }
-                None => self.existing_group_policies(&group).await?,
-            };
-            for arn in wanted.difference(&attached) {
-                self.client
-                    .attach_group_policy()
-                    .group_name(&group)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| self.err("AttachGroupPolicy", e))?;
-            }
-        }
-        Ok(made)
+        self.lay_groups(policy, environment, false).await?;
+        Ok(())
+    }
+
+    /// Whether Gatehouse's managed policy `name` exists (one GetPolicy).
+    async fn policy_exists(&self, name: &str) -> Result<bool, Error> {
+        let got = self
+            .client
+            .get_policy()
+            .policy_arn(self.policy_arn(name))
+            .send()
+            .await;
+        Ok(self
+            .tolerate("GetPolicy", got, &["NoSuchEntity"])?
+            .is_some())
     }
 
     /// Creates the managed policy `name` under `/gatehouse/` unless it exists. `true`: created.
-    async fn create_policy(&self, name: &str, document: &str) -> Result<bool, Error> {
+    pub(super) async fn create_policy(&self, name: &str, document: &str) -> Result<bool, Error> {
         let created = self
             .client
             .create_policy()
@@ -219,45 +194,48 @@ impl AccountIam {
         Ok(true)
     }
 
-    /// Creates the role the other functions assume, under `/gatehouse/`, or brings an existing
-    /// one's trust and permissions back to what they must be. `true`: it was created. A role of
-    /// that name that Gatehouse did not make (it lacks the [`TAG_ROLE`] tag), or one at another
-    /// path, is a fault for a person to resolve: it is never rewritten.
-    pub async fn ensure_provisioner_role(
+    /// Lays the role the other functions assume, under `/gatehouse/`, reading first: created
+    /// when missing; an existing one's trust and permissions are compared with what they must
+    /// be and rewritten only when they differ. A role of that name that Gatehouse did not make
+    /// (it lacks the [`TAG_ROLE`] tag), or one at another path, is a fault for a person to
+    /// resolve: it is never rewritten.
+    pub async fn lay_provisioner_role(
         &self,
         policy: &Policy,
         trusted: &[String],
         organization: &str,
-    ) -> Result<bool, Error> {
+    ) -> Result<Laid, Error> {
         let name = &policy.provisioner_role;
         let trust = documents::provisioner_trust(trusted, organization);
-        let created = self
-            .client
-            .create_role()
-            .role_name(name)
-            .path(MANAGED_PATH)
-            .assume_role_policy_document(&trust)
-            .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
-            .max_session_duration(3600)
-            .tags(tag("CreateRole", TAG_ROLE, ROLE_PROVISIONER)?)
-            .send()
-            .await;
-        let created = self
-            .tolerate("CreateRole", created, &["EntityAlreadyExists"])?
-            .is_some();
-        if !created {
-            let existing = self
+        let permissions = documents::provisioner_permissions(policy, self.placement());
+        let got = self.client.get_role().role_name(name).send().await;
+        let existing = self.tolerate("GetRole", got, &["NoSuchEntity"])?;
+        let Some(role) = existing.and_then(|r| r.role) else {
+            let created = self
                 .client
-                .get_role()
+                .create_role()
                 .role_name(name)
+                .path(MANAGED_PATH)
+                .assume_role_policy_document(&trust)
+                .description("Gatehouse: manages IAM users, groups and policies under /gatehouse/")
+                .max_session_duration(3600)
+                .tags(tag("CreateRole", TAG_ROLE, ROLE_PROVISIONER)?)
                 .send()
-                .await
-                .map_err(|e| self.err("GetRole", e))?;
-            let role = existing.role().ok_or(Error::IncompleteAnswer {
-                operation: "GetRole",
-                missing: "role",
-            })?;
-            self.check_provisioner_role(name, role)?;
+                .await;
+            // Made meanwhile by a concurrent delivery: that one lays the rest too, but this
+            // one still must not trust it blindly, so it comes round again.
+            self.tolerate("CreateRole", created, &["EntityAlreadyExists"])?
+                .ok_or_else(|| Error::NotYet {
+                    account: self.account.to_string(),
+                    what: format!("role {name}, being created by another delivery"),
+                })?;
+            self.put_provisioner_permissions(name, &permissions).await?;
+            return Ok(Laid::Created);
+        };
+        self.check_provisioner_role(name, &role)?;
+        let mut laid = Laid::AsShipped;
+        let found_trust = role.assume_role_policy_document().map(decode);
+        if !found_trust.is_some_and(|t| same_document(&t, &trust)) {
             self.client
                 .update_assume_role_policy()
                 .role_name(name)
@@ -265,16 +243,35 @@ impl AccountIam {
                 .send()
                 .await
                 .map_err(|e| self.err("UpdateAssumeRolePolicy", e))?;
+            laid = Laid::Rewritten;
         }
-        self.client
-            .put_role_policy()
+        let got = self
+            .client
+            .get_role_policy()
             .role_name(name)
             .policy_name(PROVISIONER_POLICY)
-            .policy_document(documents::provisioner_permissions(policy, self.placement()))
+            .send()
+            .await;
+        let found = self
+            .tolerate("GetRolePolicy", got, &["NoSuchEntity"])?
+            .map(|p| decode(p.policy_document()));
+        if !found.is_some_and(|p| same_document(&p, &permissions)) {
+            self.put_provisioner_permissions(name, &permissions).await?;
+            laid = Laid::Rewritten;
+        }
+        Ok(laid)
+    }
+
+    async fn put_provisioner_permissions(&self, role: &str, document: &str) -> Result<(), Error> {
+        self.client
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(PROVISIONER_POLICY)
+            .policy_document(document)
             .send()
             .await
             .map_err(|e| self.err("PutRolePolicy", e))?;
-        Ok(created)
+        Ok(())
     }
 
     /// Ensures the service account user `svc-<name>` under [`SERVICE_PATH`], with the boundary,
@@ -285,30 +282,40 @@ impl AccountIam {
         groups: &[String],
     ) -> Result<ServiceAccount, Error> {
         let user = service_user_name(name);
-        let created = self
-            .client
-            .create_user()
-            .user_name(&user)
-            .path(SERVICE_PATH)
-            .permissions_boundary(self.policy_arn(BOUNDARY_POLICY))
-            .tags(tag("CreateUser", TAG_SERVICE_ACCOUNT, name)?)
-            .tags(tag("CreateUser", TAG_STATUS, STATUS_ACTIVE)?)
-            .send()
-            .await;
-        let created = self
-            .tolerate("CreateUser", created, &["EntityAlreadyExists"])?
-            .is_some();
-        if !created {
-            let got = self.client.get_user().user_name(&user).send().await;
-            let path = self
-                .tolerate("GetUser", got, &["NoSuchEntity"])?
-                .and_then(|o| o.user)
-                .map(|u| u.path)
-                .unwrap_or_default();
-            if path != SERVICE_PATH {
-                return Ok(ServiceAccount::Conflict { user, path });
+        // Read first: a repeated baseline finds it and writes nothing.
+        let got = self.client.get_user().user_name(&user).send().await;
+        let found = self
+            .tolerate("GetUser", got, &["NoSuchEntity"])?
+            .and_then(|o| o.user);
+        let created = match found {
+            Some(u) if u.path != SERVICE_PATH => {
+                return Ok(ServiceAccount::Conflict { user, path: u.path });
             }
-        }
+            Some(_) => false,
+            None => {
+                let created = self
+                    .client
+                    .create_user()
+                    .user_name(&user)
+                    .path(SERVICE_PATH)
+                    .permissions_boundary(self.policy_arn(BOUNDARY_POLICY))
+                    .tags(tag("CreateUser", TAG_SERVICE_ACCOUNT, name)?)
+                    .tags(tag("CreateUser", TAG_STATUS, STATUS_ACTIVE)?)
+                    .send()
+                    .await;
+                if self
+                    .tolerate("CreateUser", created, &["EntityAlreadyExists"])?
+                    .is_none()
+                {
+                    // Made meanwhile by a concurrent delivery: the next one converges it.
+                    return Err(Error::NotYet {
+                        account: self.account.to_string(),
+                        what: format!("service account {user}, being created by another delivery"),
+                    });
+                }
+                true
+            }
+        };
         let current = if created {
             BTreeSet::new()
         } else {
@@ -322,43 +329,5 @@ impl AccountIam {
         } else {
             ServiceAccount::Existing(user)
         })
-    }
-
-    async fn existing_group_policies(&self, group: &str) -> Result<BTreeSet<String>, Error> {
-        let found = self
-            .client
-            .get_group()
-            .group_name(group)
-            .max_items(1)
-            .send()
-            .await
-            .map_err(|e| self.err("GetGroup", e))?;
-        let path = found.group().map(|g| g.path()).unwrap_or_default();
-        if !path.starts_with(MANAGED_PATH) {
-            return Err(Error::Conflict {
-                account: self.account.to_string(),
-                what: format!("group {group}"),
-                why: format!("it is outside {MANAGED_PATH}"),
-            });
-        }
-        self.attached_group_policies(group).await
-    }
-
-    /// The managed policies attached to `group`.
-    pub(super) async fn attached_group_policies(
-        &self,
-        group: &str,
-    ) -> Result<BTreeSet<String>, Error> {
-        let policies: Vec<_> = self
-            .client
-            .list_attached_group_policies()
-            .group_name(group)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| self.err("ListAttachedGroupPolicies", e))?;
-        Ok(policies.into_iter().filter_map(|p| p.policy_arn).collect())
     }
 }

@@ -1,35 +1,36 @@
 //! Bringing a baseline back to what Gatehouse ships, through the bootstrap role only
 //! (`account-created`): [`baseline`](super::baseline) lays what is missing, this rewrites what
-//! was changed. Gatehouse's policy documents get a new default version (the oldest other
-//! version pruned when IAM's five are taken); its groups lose the policies the policy file does
-//! not name; the provisioner role loses every policy but its own; a managed user named as
-//! lacking the boundary gets it. Each step reads first and writes only the difference, so a
+//! was changed. Gatehouse's policy documents are laid, or get a new default version (the
+//! oldest other version pruned when IAM's five are taken); the provisioner role loses every
+//! policy but its own; a managed user named as lacking the boundary gets it. (Groups lose the
+//! policies the policy file does not name in [`lay_groups`](AccountIam::lay_groups).) Each step reads first and writes only the difference, so a
 //! baseline already as shipped costs reads and no write.
 //!
 //! Nothing here deletes a user, a group or a policy Gatehouse did not make, and nothing
 //! reaches outside `/gatehouse/` but the provisioner role's own attachments.
 
-use std::collections::BTreeSet;
-
-use gatehouse_core::baseline::group_policies;
 use gatehouse_core::documents::same_document;
 use gatehouse_core::names::{BOUNDARY_POLICY, MANAGED_PATH, PROVISIONER_POLICY};
 use gatehouse_core::policy::Policy;
 
-use super::AccountIam;
+use super::{AccountIam, Laid};
 use crate::error::Error;
 
 /// IAM keeps at most five versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
 
 impl AccountIam {
-    /// Makes `shipped` the default version of Gatehouse's policy `name` if its default says
-    /// something else. `true`: a version was written. A policy that does not exist is left to
-    /// [`ensure_baseline`](Self::ensure_baseline).
-    pub async fn converge_document(&self, name: &str, shipped: &str) -> Result<bool, Error> {
+    /// Lays Gatehouse's managed policy `name` as `shipped`, reading first: created when
+    /// missing; given `shipped` as its new default version when its default says something
+    /// else; left alone (no write) when it is as shipped.
+    pub async fn lay_document(&self, name: &str, shipped: &str) -> Result<Laid, Error> {
         match self.policy_document(name).await? {
-            Some(found) if !same_document(&found, shipped) => {}
-            _ => return Ok(false),
+            None => {
+                self.create_policy(name, shipped).await?;
+                return Ok(Laid::Created);
+            }
+            Some(found) if same_document(&found, shipped) => return Ok(Laid::AsShipped),
+            Some(_) => {}
         }
         let arn = self.policy_arn(name);
         let versions: Vec<_> = self
@@ -68,38 +69,7 @@ impl AccountIam {
             .send()
             .await
             .map_err(|e| self.err("CreatePolicyVersion", e))?;
-        Ok(true)
-    }
-
-    /// Detaches from every group under `/gatehouse/` the managed policies the policy file does
-    /// not name for it in `environment` (all of them, for a group it does not define there).
-    /// Returns what was detached, as `group: arn`. Detaching only narrows access.
-    pub async fn prune_group_policies(
-        &self,
-        policy: &Policy,
-        environment: &str,
-    ) -> Result<Vec<String>, Error> {
-        let defined = policy.groups_in(environment);
-        let mut detached = Vec::new();
-        for name in self.gatehouse_groups().await? {
-            let wanted = if defined.contains(&name) {
-                group_policies(policy, &name, self.placement())
-            } else {
-                BTreeSet::new()
-            };
-            let attached = self.attached_group_policies(&name).await?;
-            for arn in attached.difference(&wanted) {
-                self.client
-                    .detach_group_policy()
-                    .group_name(&name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| self.err("DetachGroupPolicy", e))?;
-                detached.push(format!("{name}: {arn}"));
-            }
-        }
-        Ok(detached)
+        Ok(Laid::Rewritten)
     }
 
     /// Removes from the provisioner role every policy but its own inline one: whatever else it

@@ -131,7 +131,13 @@ impl AccountIam {
             .try_collect()
             .await
             .map_err(|e| self.err("ListGroups", e))?;
-        Ok(groups.into_iter().map(|g| g.group_name).collect())
+        // Filtered again here: the prefix is the server's to apply, and not every
+        // implementation of the API does (the emulator does not).
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.path.starts_with(MANAGED_PATH))
+            .map(|g| g.group_name)
+            .collect())
     }
 
     /// The user's permissions boundary (GetUser: ListUsers does not say).
@@ -173,12 +179,7 @@ impl AccountIam {
             .policy_version
             .and_then(|v| v.document)
             .unwrap_or_default();
-        // IAM answers documents URL-encoded (RFC 3986).
-        Ok(Some(
-            percent_encoding::percent_decode_str(&encoded)
-                .decode_utf8_lossy()
-                .into_owned(),
-        ))
+        Ok(Some(super::decode(&encoded)))
     }
 
     /// The managed and inline policies of the role `name`.

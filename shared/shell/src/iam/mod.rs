@@ -16,6 +16,7 @@
 pub mod apply;
 pub mod baseline;
 pub mod converge;
+pub mod groups;
 pub mod inventory;
 pub mod keys;
 pub mod seal;
@@ -30,7 +31,8 @@ use gatehouse_core::ids::AccountId;
 
 use crate::error::{aws, Error};
 
-pub use baseline::ServiceAccount;
+pub use baseline::{Laid, ServiceAccount};
+pub use groups::GroupsLaid;
 pub use user::Depth;
 
 /// IAM in one account, through an assumed role.
@@ -88,6 +90,13 @@ impl AccountIam {
             Err(e) => Err(self.err(op, e)),
         }
     }
+}
+
+/// A policy document as IAM answers it (URL-encoded, RFC 3986), decoded.
+fn decode(encoded: &str) -> String {
+    percent_encoding::percent_decode_str(encoded)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An IAM tag, for `operation`.
