@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex as StdMutex};
 use aws_config::SdkConfig;
 use gatehouse_core::ids::{AccountId, EventId};
 use gatehouse_core::names::provisioner_role_path;
-use tokio::sync::OnceCell;
 
 use crate::bus::OutcomePublisher;
 use crate::config::Config;
@@ -20,8 +19,8 @@ use crate::queue::WorkQueue;
 use crate::sdk;
 use crate::secrets::PasswordVault;
 
-/// Set once the baseline of one (account, environment) is known to be in place.
-type BaselineCell = Arc<OnceCell<()>>;
+/// Held while the baseline of one (account, environment) is being repaired.
+type RepairLock = Arc<tokio::sync::Mutex<()>>;
 
 pub struct Deps {
     pub config: Config,
@@ -32,14 +31,16 @@ pub struct Deps {
     pub outcomes: OutcomePublisher,
     /// Present when `GATEHOUSE_WORK_QUEUE_URL` is set.
     pub work_queue: Option<WorkQueue>,
-    /// (account, environment) pairs whose baseline this process has laid or verified: one cell
-    /// per pair, so that concurrent events for a new account lay its baseline once, together.
-    baselined: StdMutex<HashMap<(AccountId, String), BaselineCell>>,
+    /// One lock per (account, environment) whose baseline a call showed missing, so that
+    /// concurrent events that saw it missing repair it one after the other: the first writes,
+    /// the others find it laid.
+    repairs: StdMutex<HashMap<(AccountId, String), RepairLock>>,
 }
 
 impl Deps {
     /// `function` is the function's name, used in STS session names.
     pub fn new(config: Config, sdk: &SdkConfig, function: &str) -> Deps {
+        let sdk = &sdk::shared_http(sdk);
         Deps {
             accounts: AccountDirectory::new(
                 sdk::organizations(sdk),
@@ -54,7 +55,7 @@ impl Deps {
                 .work_queue_url
                 .clone()
                 .map(|url| WorkQueue::new(sdk::sqs(sdk), url)),
-            baselined: StdMutex::new(HashMap::new()),
+            repairs: StdMutex::new(HashMap::new()),
             config,
         }
     }
@@ -70,28 +71,24 @@ impl Deps {
         ))
     }
 
-    /// IAM in `account`, with the baseline of `environment` laid once per process: an account
-    /// that lacks it (one that joined without `account-created`) gets it on first use.
-    pub async fn baselined_iam(
-        &self,
-        account: &AccountId,
-        environment: &str,
-        event: &EventId,
-    ) -> Result<AccountIam, Error> {
-        let iam = self.iam(account, event).await?;
-        let cell = {
+    /// Lays what is missing of the baseline of `environment` in `account`, after a call
+    /// through `iam` showed part of it missing (a group, a managed policy). Granting trusts
+    /// what `account-created` laid and comes here only on such evidence, so that a first
+    /// onboarding into a baselined account pays no read for it; an account that joined without
+    /// `account-created` gets its groups and policies here, or, lacking the boundary, fails
+    /// with [`Error::NoBaseline`].
+    pub async fn repair_baseline(&self, iam: &AccountIam, environment: &str) -> Result<(), Error> {
+        let lock = {
             // A poisoned lock only means another task panicked mid-insert; the map is intact.
-            let mut cells = self.baselined.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (account.clone(), environment.to_owned());
-            cells.entry(key).or_default().clone()
+            let mut locks = self.repairs.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (iam.account().clone(), environment.to_owned());
+            locks.entry(key).or_default().clone()
         };
-        // A failed attempt leaves the cell empty, so the next event tries again.
-        cell.get_or_try_init(|| async {
-            iam.ensure_baseline(&self.config.policy, environment)
-                .await?;
-            self.directory.record_baseline(account, environment).await
-        })
-        .await?;
-        Ok(iam)
+        let _held = lock.lock().await;
+        iam.ensure_baseline(&self.config.policy, environment)
+            .await?;
+        self.directory
+            .record_baseline(iam.account(), environment)
+            .await
     }
 }

@@ -21,11 +21,12 @@
 //!   - [`bus`]: outcome events (EventBridge);
 //!   - [`queue`]: `Employee Sync` work items on the FIFO work queue (SQS).
 //! - Wiring: [`config`] (environment variables, read once), [`deps`] (the adapters, built
-//!   once per process), [`people`] (converging one person everywhere), [`invocation`] (one
+//!   once per process), [`people`] (converging one person everywhere; [`grant`]: their user in
+//!   one account), [`invocation`] (one
 //!   `people-events` invocation: an envelope or an SQS batch), [`account_setup`] (a new
 //!   account's baseline and backfill), [`reconcile`] (drift: every account read whole and
 //!   compared, repairs through the work queue).
-//! - [`sdk`]: the SDK configuration (retries, timeouts) both functions run with.
+//! - [`sdk`]: the SDK configuration (retries, timeouts, one bounded HTTP client) the functions run with.
 //! - [`error`]: what can be retried and what cannot.
 //! - [`init`]: a function that refuses its configuration says why to the Lambda Runtime API.
 
@@ -38,6 +39,7 @@ pub mod credentials;
 pub mod deps;
 pub mod directory;
 pub mod error;
+pub mod grant;
 pub mod iam;
 pub mod init;
 pub mod invocation;

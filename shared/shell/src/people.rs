@@ -5,16 +5,13 @@
 //! loses to the newer record (it is stale and changes nothing), and a redelivered event simply
 //! converges again, which is a no-op once the first delivery finished.
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use gatehouse_core::access::{active_user, names_to_seal, sealed_user, Access, Scope};
 use gatehouse_core::hr_event::{HrEvent, Inbound, SyncItem};
 use gatehouse_core::ids::{EmployeeId, EventId};
-use gatehouse_core::outcome::{BusEvent, Granted, Outcome, Rejected, Revoked};
-use gatehouse_core::plan::{plan, Action, Desired, Found};
-
+use gatehouse_core::outcome::{BusEvent, Outcome, Rejected, Revoked};
 use gatehouse_core::record::EmployeeRecord;
 use gatehouse_core::report::{AccountResult, EventReport, EventResult};
 use tracing::{info, warn};
@@ -22,9 +19,8 @@ use tracing::{info, warn};
 use crate::deps::Deps;
 use crate::directory::{Entry, Recorded};
 use crate::error::Error;
-use crate::iam::apply::Profile;
+use crate::grant::AccountWork;
 use crate::iam::seal::Sealed;
-use crate::iam::{AccountIam, Depth};
 use crate::org::Account;
 
 /// Applies one validated inbound item.
@@ -259,14 +255,6 @@ async fn publish(
     }
 }
 
-/// What converging one account did.
-struct AccountWork {
-    result: AccountResult,
-    outcomes: Vec<Outcome>,
-    /// An action that opens access was applied.
-    opened: bool,
-}
-
 /// Converges every user of this person in one account: the current one to what `access` grants
 /// in the account's environment (if anything), every other one sealed.
 async fn converge_account(
@@ -280,10 +268,8 @@ async fn converge_account(
     let granted = access.groups_in(account.environment.as_deref());
     if let Some((environment, groups)) = granted {
         if let Some(desired) = active_user(record, groups) {
-            let iam = deps
-                .baselined_iam(&account.id, environment, event_id)
-                .await?;
-            grant(deps, &iam, environment, groups, &desired, event_id, work).await?;
+            let iam = deps.iam(&account.id, event_id).await?;
+            crate::grant::grant(deps, &iam, environment, groups, &desired, event_id, work).await?;
         }
     }
     let stale = names_to_seal(record, granted.is_some());
@@ -338,107 +324,4 @@ async fn converge_account(
         }
     }
     Ok(())
-}
-
-/// Brings the person's current user in one account of `environment` to `desired` (active, in
-/// `groups`).
-async fn grant(
-    deps: &Deps,
-    iam: &AccountIam,
-    environment: &str,
-    groups: &BTreeSet<String>,
-    desired: &Desired,
-    event_id: &EventId,
-    work: &mut AccountWork,
-) -> Result<(), Error> {
-    let name = desired.user_name.as_str();
-    let employee_id = &desired.employee_id;
-    // Optimistic: a new hire's user does not exist yet, so try to create it first and read
-    // the account only if the name turns out to be taken. Saves reads on the common path.
-    let mut actions = plan(desired, &Found::Absent).unwrap_or_default();
-    let mut applied = Vec::new();
-    if let Some(Action::CreateUser { tags }) = actions.first() {
-        if iam.create_user(name, tags).await? {
-            applied.push(actions.remove(0));
-        } else {
-            match plan(desired, &iam.read_user(name, Depth::Grant).await?) {
-                Ok(a) => actions = a,
-                Err(conflict) => {
-                    warn!(event_id = %event_id, employee_id = %employee_id,
-                          account = %iam.account(), user = %name, %conflict, "conflict");
-                    work.result = AccountResult::Conflict;
-                    work.outcomes.push(Outcome::Rejected(Rejected {
-                        reason: format!("{name}: {conflict}"),
-                        event_id: Some(event_id.to_string()),
-                        employee_id: Some(employee_id.clone()),
-                        environment: Some(environment.to_owned()),
-                        account_id: Some(iam.account().clone()),
-                    }));
-                    actions.clear();
-                }
-            }
-        }
-    }
-    // IAM is eventually consistent: right after CreateUser, a call on the new user can answer
-    // NoSuchEntity. That is time to wait, not a fault: the event is handed back and converges.
-    let just_created = !applied.is_empty();
-    let settle = |e: Error| {
-        if just_created && e.code() == Some("NoSuchEntity") {
-            e.into_transient()
-        } else {
-            e
-        }
-    };
-    let mut secret_arn = None;
-    for action in actions {
-        if action == Action::CreateLoginProfile {
-            secret_arn = Some(
-                issue_password(deps, iam, employee_id, name)
-                    .await
-                    .map_err(settle)?,
-            );
-        } else {
-            iam.apply(name, &action).await.map_err(settle)?;
-        }
-        applied.push(action);
-    }
-    work.opened |= applied.iter().any(Action::grants);
-    if !applied.is_empty() {
-        work.result = AccountResult::Granted;
-        work.outcomes.push(Outcome::Granted(Granted {
-            event_id: event_id.to_string(),
-            employee_id: employee_id.clone(),
-            account_id: iam.account().clone(),
-            environment: environment.to_owned(),
-            user_name: name.to_owned(),
-            groups: groups.iter().cloned().collect(),
-            initial_password_secret_arn: secret_arn,
-        }));
-    }
-    Ok(())
-}
-
-/// A fresh initial password: stored first, then set, so that the secret always holds the
-/// password that works even if this is interrupted between the two (a redelivery finds no
-/// login profile and issues another). If a concurrent delivery set a profile first, this one
-/// replaced its password and stores it again, last: two deliveries at once still leave the
-/// secret holding the password that works. (Three or more at once can still interleave their
-/// writes; the FIFO queue is what keeps one person's events apart.)
-async fn issue_password(
-    deps: &Deps,
-    iam: &AccountIam,
-    employee_id: &EmployeeId,
-    name: &str,
-) -> Result<String, Error> {
-    let password = crate::secrets::random_password();
-    let arn = deps
-        .vault
-        .store(iam.account(), name, employee_id, &password)
-        .await?;
-    if iam.create_login_profile(name, &password).await? == Profile::Replaced {
-        deps.vault
-            .store(iam.account(), name, employee_id, &password)
-            .await?;
-    }
-    Ok(arn)
 }
