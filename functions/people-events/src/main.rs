@@ -26,7 +26,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 async fn handler(deps: &Deps, event: LambdaEvent<Box<RawValue>>) -> Result<Value, Diagnostic> {
-    gatehouse::invocation::handle_bytes(deps, event.payload.get().as_bytes())
-        .await
-        .map_err(Diagnostic::from)
+    // Boxed: the handler's future is deep (concurrent AWS calls all the way down); inline in
+    // the runtime's, its type is too deep for the compiler to lay out.
+    Box::pin(gatehouse::invocation::handle_bytes(
+        deps,
+        event.payload.get().as_bytes(),
+    ))
+    .await
+    .map_err(Diagnostic::from)
 }

@@ -40,7 +40,13 @@ async fn handler(deps: &Deps, event: LambdaEvent<Box<RawValue>>) -> Result<Value
                 error_message: format!("request id: {}", e.0),
             }
         })?;
-    gatehouse::reconcile::handle_bytes(deps, event.payload.get().as_bytes(), &run_id)
-        .await
-        .map_err(Diagnostic::from)
+    // Boxed: the handler's future is deep (concurrent AWS calls all the way down); inline in
+    // the runtime's, its type is too deep for the compiler to lay out.
+    Box::pin(gatehouse::reconcile::handle_bytes(
+        deps,
+        event.payload.get().as_bytes(),
+        &run_id,
+    ))
+    .await
+    .map_err(Diagnostic::from)
 }

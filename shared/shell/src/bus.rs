@@ -26,69 +26,19 @@ impl OutcomePublisher {
         self.publish_events(&events).await.map_err(|u| u.error)
     }
 
-    /// Publishes events, ten to a call; on failure, says which were not accepted (those an
-    /// answer reports as failed, and every one after the call that failed).
+    /// Publishes events, ten to a call, the calls at once (the outcomes of an offboarding
+    /// across hundreds of accounts are tens of calls, and none waits for another); on failure,
+    /// says which were not accepted: those an answer reports as failed, and every one of a
+    /// call that failed.
     pub async fn publish_events(&self, events: &[BusEvent]) -> Result<(), Unpublished> {
+        // As many calls as chunks: the process's bound on calls in flight (`sdk`) paces them.
+        let puts = events.chunks(ENTRIES_PER_CALL).map(|c| self.put(c));
         let mut first_error = None;
         let mut refused = Vec::new();
-        for chunk in events.chunks(ENTRIES_PER_CALL) {
-            if first_error.is_some() {
-                refused.extend_from_slice(chunk);
-                continue;
-            }
-            let entries = chunk
-                .iter()
-                .map(|e| {
-                    PutEventsRequestEntry::builder()
-                        .event_bus_name(&self.bus)
-                        .source(GATEHOUSE_SOURCE)
-                        .detail_type(&e.detail_type)
-                        .detail(&e.detail)
-                        .build()
-                })
-                .collect();
-            let out = match self
-                .client
-                .put_events()
-                .set_entries(Some(entries))
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    first_error = Some(aws("events", "PutEvents", None, e));
-                    refused.extend_from_slice(chunk);
-                    continue;
-                }
-            };
-            if out.failed_entry_count() > 0 {
-                // The answer's entries are in the request's order.
-                let codes: Vec<&str> = out
-                    .entries()
-                    .iter()
-                    .filter_map(|e| e.error_code())
-                    .collect();
-                if out.entries().len() == chunk.len() {
-                    refused.extend(
-                        chunk
-                            .iter()
-                            .zip(out.entries())
-                            .filter(|(_, answer)| answer.error_code().is_some())
-                            .map(|(event, _)| event.clone()),
-                    );
-                } else {
-                    // An answer that does not say which failed: none counts as delivered.
-                    refused.extend_from_slice(chunk);
-                }
-                first_error = Some(Error::PartialBatch {
-                    operation: "PutEvents",
-                    failed: out.failed_entry_count() as usize,
-                    total: chunk.len(),
-                    transient: codes
-                        .iter()
-                        .all(|c| matches!(*c, "ThrottlingException" | "InternalFailure")),
-                    codes: codes.into_iter().map(str::to_owned).collect(),
-                });
+        for answer in futures::future::join_all(puts).await {
+            if let Err(unpublished) = answer {
+                first_error.get_or_insert(unpublished.error);
+                refused.extend(unpublished.events);
             }
         }
         match first_error {
@@ -98,6 +48,63 @@ impl OutcomePublisher {
                 events: refused,
             }),
         }
+    }
+
+    /// One PutEvents call of at most ten events.
+    async fn put(&self, chunk: &[BusEvent]) -> Result<(), Unpublished> {
+        let entries = chunk
+            .iter()
+            .map(|e| {
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus)
+                    .source(GATEHOUSE_SOURCE)
+                    .detail_type(&e.detail_type)
+                    .detail(&e.detail)
+                    .build()
+            })
+            .collect();
+        let out = self
+            .client
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| Unpublished {
+                error: aws("events", "PutEvents", None, e),
+                events: chunk.to_vec(),
+            })?;
+        if out.failed_entry_count() == 0 {
+            return Ok(());
+        }
+        // The answer's entries are in the request's order.
+        let codes: Vec<&str> = out
+            .entries()
+            .iter()
+            .filter_map(|e| e.error_code())
+            .collect();
+        let events = if out.entries().len() == chunk.len() {
+            chunk
+                .iter()
+                .zip(out.entries())
+                .filter(|(_, answer)| answer.error_code().is_some())
+                .map(|(event, _)| event.clone())
+                .collect()
+        } else {
+            // An answer that does not say which failed: none counts as delivered.
+            chunk.to_vec()
+        };
+        Err(Unpublished {
+            error: Error::PartialBatch {
+                operation: "PutEvents",
+                failed: out.failed_entry_count() as usize,
+                total: chunk.len(),
+                transient: codes
+                    .iter()
+                    .all(|c| matches!(*c, "ThrottlingException" | "InternalFailure")),
+                codes: codes.into_iter().map(str::to_owned).collect(),
+            },
+            events,
+        })
     }
 }
 

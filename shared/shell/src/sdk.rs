@@ -17,12 +17,21 @@
 //! A call that still fails is classified ([`crate::error`]) and a transient failure hands the
 //! event back for redelivery: these retries only spare the queue the common, short faults.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
+use aws_smithy_http_client::tls;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use tokio::sync::Semaphore;
 
 /// Attempts per call, the first included: throttling during a burst usually clears within a
 /// few backed-off seconds.
@@ -52,6 +61,69 @@ pub async fn load() -> SdkConfig {
         .timeout_config(timeouts())
         .load()
         .await
+}
+
+/// AWS calls in flight at once, across every client of the process. An offboarding works
+/// hundreds of accounts at once ([`crate::config`]'s concurrency bound) with up to eight
+/// reads in flight in each; unbounded, that is more sockets than Lambda's 1,024 file
+/// descriptors. Calls beyond this wait for a free slot (within their attempt timeout).
+pub const CALLS_IN_FLIGHT: usize = 256;
+
+/// `sdk` with one HTTP client for every client built from it, whichever account or role they
+/// act as: one connection pool, so that the accounts of a fan-out reuse the connections (and
+/// TLS sessions) to IAM and STS instead of each opening its own, and one set of trusted roots
+/// parsed once. It keeps at most [`CALLS_IN_FLIGHT`] calls in flight. An HTTP client `sdk`
+/// already has (a test's) is kept, bounded the same way.
+pub fn shared_http(sdk: &SdkConfig) -> SdkConfig {
+    let inner = sdk.http_client().unwrap_or_else(|| {
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https()
+    });
+    let bounded = Bounded {
+        inner,
+        slots: Arc::new(Semaphore::new(CALLS_IN_FLIGHT)),
+    };
+    sdk.to_builder().http_client(bounded).build()
+}
+
+/// An HTTP client that lets at most as many calls through at once as it has slots.
+#[derive(Debug, Clone)]
+struct Bounded {
+    inner: SharedHttpClient,
+    slots: Arc<Semaphore>,
+}
+
+impl HttpClient for Bounded {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(BoundedConnector {
+            inner: self.inner.http_connector(settings, components),
+            slots: self.slots.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct BoundedConnector {
+    inner: SharedHttpConnector,
+    slots: Arc<Semaphore>,
+}
+
+impl HttpConnector for BoundedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (inner, slots) = (self.inner.clone(), self.slots.clone());
+        HttpConnectorFuture::new(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _slot = slots.acquire_owned().await;
+            inner.call(request).await
+        })
+    }
 }
 
 /// The retry partition of every Gatehouse client: its own, without a retry quota.

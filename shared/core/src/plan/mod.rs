@@ -160,7 +160,7 @@ pub fn plan(desired: &Desired, found: &Found) -> Result<Vec<Action>, Conflict> {
     })
 }
 
-/// What is known of the two ways in that sealing closes first, before anything is listed:
+/// What is known of the two ways in that sealing always closes, whatever the listings say:
 /// `None` when reading it failed (throttled, denied by an SCP).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Closers {
@@ -168,11 +168,11 @@ pub struct Closers {
     pub login_profile: Option<bool>,
 }
 
-/// The first actions of sealing a user: attach the deny-all policy and delete the console
-/// login, before any credential is even listed, so that a listing that fails (throttling
-/// during a mass layoff, an SCP) leaves no way in open. Each is skipped only when it is known
-/// to be done already, and taken blind when unknown (both are idempotent). The rest of the
-/// seal is [`plan`] over the listings, once these are done.
+/// The closers of sealing a user: attach the deny-all policy and delete the console login,
+/// taken whether or not the credentials could be listed, so that a listing that fails
+/// (throttling during a mass layoff, an SCP) leaves no way in open. Each is skipped only when
+/// it is known to be done already, and taken blind when unknown (both are idempotent). The
+/// rest of the seal is [`plan`] over the listings, as they stand once these are done.
 pub fn seal_first(
     desired: &Desired,
     found: &Found,
