@@ -20,9 +20,9 @@ LINT_VENV := $(TOOLS)/lint-venv
 BUILD_VENV := $(TOOLS)/build-venv
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 LAMBDA_DIR := $(TARGET_DIR)/lambda
-FUNCTIONS := people-events account-created
+FUNCTIONS := people-events account-created reconcile
 
-.PHONY: help run test unit lint fmt venv clean mutants bench-fanout bench-coldstart bench-backfill
+.PHONY: help run test unit lint fmt venv clean mutants bench bench-fanout bench-coldstart bench-backfill
 .PHONY: build lint-infra test-infra world test-cargo-lambda chaos
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make unit   - unit tests of the pure core only (no emulator)"
 	@echo "make lint   - layering of the shared crates, rustfmt, clippy with warnings as errors"
 	@echo "make mutants - mutation testing of the pure core (long: see docs/testing.md)"
+	@echo "make bench  - every benchmark, written to docs/benchmarks.md (long: about 25 minutes)"
 	@echo "make build  - the release functions for Lambda (arm64 zips, cargo-lambda); prints their sizes"
 	@echo "make chaos  - offboarding under random faults, a bigger run (SEED=n EVENTS=n; docs/testing.md)"
 	@echo "make world  - a local world on demand for cargo lambda watch/invoke (README); until Ctrl-C"
@@ -83,11 +84,18 @@ mutants: $(TOOLS)/bin/cargo-mutants
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" cargo mutants --package gatehouse-core --jobs 2 \
 		--output $(TARGET_DIR)/mutants
 
-# Benchmarks: not part of CI (they measure, they do not assert timings).
+# Benchmarks: not part of CI (they measure, they do not assert timings; the AWS calls of the
+# common events are asserted by tests/tests/call_counts.rs). `make bench` runs them all and
+# writes docs/benchmarks.md; BENCH_ARGS=--quick runs each small, as a smoke test.
+BENCH_BINS := --bin people-events --bin bench-fanout --bin bench-coldstart --bin bench-backfill
+bench: venv build
+	cargo build --locked --release -p people-events -p gatehouse-tests $(BENCH_BINS)
+	$(PY) scripts/bench.py $(TARGET_DIR) $(BENCH_ARGS)
+
 bench-fanout: venv
-	cargo build --locked --release -p gatehouse-tests --bin bench-fanout
-	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout 50 0 16 1
-	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout 50 50 16 1
+	cargo build --locked --release -p people-events -p gatehouse-tests --bin people-events --bin bench-fanout
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout stub $(TARGET_DIR)/release/people-events 50 50 200 1000
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-fanout emulator 50 50 128 16
 
 bench-coldstart: venv
 	cargo build --locked --release -p people-events

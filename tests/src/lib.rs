@@ -11,7 +11,8 @@
 //! - [`binaries`]: where cargo put the function binaries;
 //! - [`scenario`]: steps and checks the integration tests share (what "sealed" means);
 //! - [`emulator`]: a private emulator for a world that enforces IAM authorization;
-//! - [`template`]: the functions' execution-role policies, read from `infra/template.yaml`.
+//! - [`template`]: the functions' execution-role policies, read from `infra/template.yaml`;
+//! - [`stub`]: the latency stub of `bench-fanout`, an organization of any size from canned answers.
 
 pub mod access;
 pub mod binaries;
@@ -22,5 +23,6 @@ pub mod fixtures;
 pub mod proxy;
 pub mod runtime;
 pub mod scenario;
+pub mod stub;
 pub mod template;
 pub mod world;

@@ -32,6 +32,8 @@ pub struct Call {
     pub params: BTreeMap<String, String>,
     /// The raw body (JSON protocols).
     pub body: String,
+    /// When the proxy received it.
+    pub at: std::time::Instant,
 }
 
 /// An answer the proxy gives instead of forwarding.
@@ -128,6 +130,15 @@ pub struct Proxy {
     /// Added to every forwarded call, in milliseconds: AWS's latency, which the emulator lacks.
     latency_ms: Arc<std::sync::atomic::AtomicU64>,
     chaos: Arc<Mutex<Option<ChaosState>>>,
+    /// The last answer to each `service:Operation`, while recording ([`Proxy::record_answers`]).
+    answers: Arc<Mutex<Option<BTreeMap<String, Answer>>>>,
+}
+
+/// An answer the upstream gave, as recorded.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
 }
 
 impl Proxy {
@@ -144,6 +155,7 @@ impl Proxy {
             delays: Arc::new(Mutex::new(Vec::new())),
             latency_ms: Arc::default(),
             chaos: Arc::default(),
+            answers: Arc::default(),
         };
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_owned();
@@ -238,6 +250,22 @@ impl Proxy {
             .unwrap_or_default()
     }
 
+    /// Starts (`true`) or stops recording the last answer to each operation; stopping forgets
+    /// what was recorded (take it with [`Proxy::answers`] first).
+    pub fn record_answers(&self, on: bool) {
+        let mut answers = self.answers.lock().unwrap();
+        if on {
+            answers.get_or_insert_with(BTreeMap::new);
+        } else {
+            *answers = None;
+        }
+    }
+
+    /// The answers recorded so far, by `service:Operation`.
+    pub fn answers(&self) -> BTreeMap<String, Answer> {
+        self.answers.lock().unwrap().clone().unwrap_or_default()
+    }
+
     /// Removes every injected rule and delay.
     pub fn clear_injections(&self) {
         self.rules.lock().unwrap().clear();
@@ -324,6 +352,12 @@ async fn forward(
         .unwrap_or_default();
     let call = describe(&parts, &bytes);
     proxy.calls.lock().unwrap().push(call.clone());
+    // AWS's latency, which the emulator lacks: on every answer, injected ones too (the
+    // latency stub of `bench-fanout` answers from canned responses).
+    let latency = proxy.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let injected = proxy
         .rules
         .lock()
@@ -362,10 +396,6 @@ async fn forward(
     if let Some(held) = held {
         tokio::time::sleep(held).await;
     }
-    let latency = proxy.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
-    if latency > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-    }
     let path = parts
         .uri
         .path_and_query()
@@ -394,6 +424,15 @@ async fn forward(
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
+            if let Some(answers) = proxy.answers.lock().unwrap().as_mut() {
+                answers.insert(
+                    format!("{}:{}", call.service, call.operation),
+                    Answer {
+                        status: parts.status.as_u16(),
+                        body: String::from_utf8_lossy(&bytes).into_owned(),
+                    },
+                );
+            }
             Ok(Response::from_parts(parts, Full::new(bytes)))
         }
         Err(e) => {
@@ -469,5 +508,6 @@ fn describe(parts: &hyper::http::request::Parts, body: &[u8]) -> Call {
         operation,
         params,
         body: String::from_utf8_lossy(body).into_owned(),
+        at: std::time::Instant::now(),
     }
 }

@@ -122,6 +122,28 @@ impl Function {
         })
     }
 
+    /// The process's peak resident memory so far (VmHWM, in KiB), as Linux counts it.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self._child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// The CPU time the process has used so far (user and system), as Linux counts it.
+    pub fn cpu_time(&self) -> Option<std::time::Duration> {
+        let pid = self._child.id()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The fields after the command name (which may hold spaces, so cut at its last ')').
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // Linux reports in clock ticks of 1/100 s (USER_HZ) on every platform Lambda runs.
+        Some(std::time::Duration::from_millis(ticks * 10))
+    }
+
     /// How long the binary took from being started to asking for its first event (Lambda's
     /// init phase), once it has asked; waits up to `limit` for that.
     pub async fn init_duration(&self, limit: std::time::Duration) -> Option<std::time::Duration> {

@@ -112,7 +112,7 @@ impl Config {
             directory_table: required(DIRECTORY_TABLE)?,
             event_bus: required(EVENT_BUS)?,
             work_queue_url,
-            max_concurrency: number(MAX_CONCURRENCY, 16, 1..=256)? as usize,
+            max_concurrency: number(MAX_CONCURRENCY, 128, 1..=256)? as usize,
             account_cache_ttl: Duration::from_secs(number(ACCOUNT_CACHE_SECONDS, 300, 0..=3600)?),
             trusted_role_arns,
             account_wait: Duration::from_secs(number(ACCOUNT_WAIT_SECONDS, 60, 0..=600)?),
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn defaults_apply() {
         let c = Config::from_lookup(lookup(&[(EVENT_BUS, "bus"), (DIRECTORY_TABLE, "t")])).unwrap();
-        assert_eq!(c.max_concurrency, 16);
+        assert_eq!(c.max_concurrency, 128);
         assert_eq!(c.policy.hr_source, "com.example.hr");
         assert!(c.work_queue_url.is_none());
     }

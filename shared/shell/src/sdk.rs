@@ -17,7 +17,7 @@
 //! A call that still fails is classified ([`crate::error`]) and a transient failure hands the
 //! event back for redelivery: these retries only spare the queue the common, short faults.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -54,20 +54,35 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// The configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`), with
-/// Gatehouse's retries and timeouts.
+/// Gatehouse's retries and timeouts, and an HTTPS client that makes its connector on the first
+/// call: left to itself, loading the configuration makes one for the credential providers,
+/// reading and parsing every trusted root certificate during the cold start.
 pub async fn load() -> SdkConfig {
     aws_config::from_env()
         .retry_config(retry())
         .timeout_config(timeouts())
+        .http_client(Bounded {
+            inner: https(),
+            slots: None,
+        })
         .load()
         .await
+}
+
+/// The HTTPS client of the SDK's current stack (hyper 1, rustls).
+fn https() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https()
 }
 
 /// AWS calls in flight at once, across every client of the process. An offboarding works
 /// hundreds of accounts at once ([`crate::config`]'s concurrency bound) with up to eight
 /// reads in flight in each; unbounded, that is more sockets than Lambda's 1,024 file
 /// descriptors. Calls beyond this wait for a free slot (within their attempt timeout).
-pub const CALLS_IN_FLIGHT: usize = 256;
+pub const CALLS_IN_FLIGHT: usize = 512;
 
 /// `sdk` with one HTTP client for every client built from it, whichever account or role they
 /// act as: one connection pool, so that the accounts of a fan-out reuse the connections (and
@@ -75,25 +90,19 @@ pub const CALLS_IN_FLIGHT: usize = 256;
 /// parsed once. It keeps at most [`CALLS_IN_FLIGHT`] calls in flight. An HTTP client `sdk`
 /// already has (a test's) is kept, bounded the same way.
 pub fn shared_http(sdk: &SdkConfig) -> SdkConfig {
-    let inner = sdk.http_client().unwrap_or_else(|| {
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https()
-    });
     let bounded = Bounded {
-        inner,
-        slots: Arc::new(Semaphore::new(CALLS_IN_FLIGHT)),
+        inner: sdk.http_client().unwrap_or_else(https),
+        slots: Some(Arc::new(Semaphore::new(CALLS_IN_FLIGHT))),
     };
     sdk.to_builder().http_client(bounded).build()
 }
 
-/// An HTTP client that lets at most as many calls through at once as it has slots.
+/// An HTTP client that makes its connector on the first call, and lets at most as many calls
+/// through at once as it has slots (if it has any).
 #[derive(Debug, Clone)]
 struct Bounded {
     inner: SharedHttpClient,
-    slots: Arc<Semaphore>,
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl HttpClient for Bounded {
@@ -103,24 +112,40 @@ impl HttpClient for Bounded {
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(BoundedConnector {
-            inner: self.inner.http_connector(settings, components),
+            client: self.inner.clone(),
+            settings: settings.clone(),
+            components: components.clone(),
+            inner: OnceLock::new(),
             slots: self.slots.clone(),
         })
     }
 }
 
+/// The connector of [`Bounded`], made on its first call: the SDK asks for connectors when
+/// clients are built, at init, and making the HTTPS one reads and parses every trusted root
+/// certificate, which is a first call's work, not a cold start's.
 #[derive(Debug)]
 struct BoundedConnector {
-    inner: SharedHttpConnector,
-    slots: Arc<Semaphore>,
+    client: SharedHttpClient,
+    settings: HttpConnectorSettings,
+    components: RuntimeComponents,
+    inner: OnceLock<SharedHttpConnector>,
+    slots: Option<Arc<Semaphore>>,
 }
 
 impl HttpConnector for BoundedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let (inner, slots) = (self.inner.clone(), self.slots.clone());
+        let inner = self
+            .inner
+            .get_or_init(|| self.client.http_connector(&self.settings, &self.components))
+            .clone();
+        let slots = self.slots.clone();
         HttpConnectorFuture::new(async move {
             // The semaphore is never closed, so acquiring only waits.
-            let _slot = slots.acquire_owned().await;
+            let _slot = match slots {
+                Some(slots) => slots.acquire_owned().await.ok(),
+                None => None,
+            };
             inner.call(request).await
         })
     }
