@@ -97,7 +97,7 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
             {
                 "GATEHOUSE_DIRECTORY_TABLE": "gatehouse-directory",
                 "GATEHOUSE_EVENT_BUS": "gatehouse",
-                "GATEHOUSE_MAX_CONCURRENCY": "16",
+                "GATEHOUSE_MAX_CONCURRENCY": "128",
                 "GATEHOUSE_ACCOUNT_CACHE_SECONDS": "300",
             },
         )
@@ -123,7 +123,7 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
                 "GATEHOUSE_DIRECTORY_TABLE": "gatehouse-directory",
                 "GATEHOUSE_EVENT_BUS": "gatehouse",
                 "GATEHOUSE_WORK_QUEUE_URL": self.outputs["WorkQueueUrl"],
-                "GATEHOUSE_MAX_CONCURRENCY": "16",
+                "GATEHOUSE_MAX_CONCURRENCY": "128",
             },
         )
         rule = self.events.describe_rule(Name="gatehouse-reconcile")
