@@ -88,6 +88,18 @@ async fn a_warm_onboarding_makes_seven_calls() {
     )
     .await
     .unwrap();
+    // The first, into an account whose groups it lays: still one role, one identity.
+    let cold = world.proxy.counts();
+    assert_eq!(
+        cold.get("sts:AssumeRole"),
+        Some(&1),
+        "one AssumeRole per account"
+    );
+    assert_eq!(
+        cold.get("sts:GetCallerIdentity"),
+        Some(&1),
+        "the partition, once per process"
+    );
     world.proxy.reset();
     handle(
         &deps,

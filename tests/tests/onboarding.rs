@@ -2,7 +2,7 @@
 //! assertions on what the accounts hold afterwards, plus what the code asked where the emulator
 //! forgets a parameter.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use gatehouse::invocation::handle;
 use gatehouse_tests::access;
@@ -482,64 +482,6 @@ async fn a_queue_batch_acknowledges_rejections_and_hands_back_failures_in_group_
     assert!(placements(&world, "grace@example.com")
         .await
         .contains_key("testing"));
-}
-
-#[tokio::test]
-async fn a_warm_onboarding_makes_only_the_calls_the_contract_needs() {
-    let world = World::new().await;
-    let deps = world.deps("people-events");
-    handle(
-        &deps,
-        onboarding(
-            "E1",
-            "ada@example.com",
-            "engineering",
-            "2026-11-02T10:00:00Z",
-        ),
-    )
-    .await
-    .unwrap();
-    let cold = world.proxy.counts();
-    println!("cold onboarding, first into its account: {cold:?}");
-
-    world.proxy.reset();
-    handle(
-        &deps,
-        onboarding(
-            "E2",
-            "alan@example.com",
-            "engineering",
-            "2026-11-02T10:00:00Z",
-        ),
-    )
-    .await
-    .unwrap();
-    let warm = world.proxy.counts();
-    println!("warm onboarding into a baselined account: {warm:?}");
-    let expected: BTreeMap<String, usize> = [
-        // The record written, then read again after access opened (a race guard).
-        ("dynamodb:GetItem", 1),
-        ("dynamodb:PutItem", 1),
-        ("events:PutEvents", 1),
-        ("iam:AddUserToGroup", 1),
-        ("iam:CreateLoginProfile", 1),
-        ("iam:CreateUser", 1),
-        ("secretsmanager:CreateSecret", 1),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    assert_eq!(warm, expected);
-    assert_eq!(
-        cold.get("sts:AssumeRole"),
-        Some(&1),
-        "one AssumeRole per account"
-    );
-    assert_eq!(
-        cold.get("sts:GetCallerIdentity"),
-        Some(&1),
-        "the partition, once per process"
-    );
 }
 
 #[tokio::test]
