@@ -37,6 +37,8 @@
 //! - [`work_item`]: `Employee Sync` requests and their deduplication ids.
 //! - [`drift`]: what an account holds that the directory and the policy do not say, and
 //!   the repairs `reconcile` would enqueue.
+//! - [`scim`]: SCIM 2.0 for identity providers: resources validated, PATCH applied, and the
+//!   HR events a change to a user is.
 //! - [`batch`]: FIFO-safe handling of an SQS batch, with the per-message handler passed in.
 
 pub mod access;
@@ -54,6 +56,7 @@ pub mod plan;
 pub mod policy;
 pub mod record;
 pub mod report;
+pub mod scim;
 pub mod service_keys;
 pub mod standing;
 pub mod work_item;

@@ -13,7 +13,7 @@ use crate::policy::Policy;
 
 /// A person's given or family name: 1–128 characters, none of them a control or format
 /// character. Names are carried into the directory only; they never become IAM names or tags.
-fn parse_person_name(field: &str, s: &str) -> Result<String, Invalid> {
+pub(crate) fn parse_person_name(field: &str, s: &str) -> Result<String, Invalid> {
     if s.is_empty()
         || s.chars().count() > 128
         || s.chars().any(|c| c.is_control() || is_format_character(c))
@@ -52,32 +52,7 @@ impl HrEvent {
     /// [`parse_inbound`] reads back as this very event. (The SCIM front door and the tests
     /// send HR events this way.)
     pub fn to_envelope(&self, source: &str, account: &str) -> serde_json::Value {
-        let mut detail = serde_json::json!({
-            "employeeId": self.employee_id,
-            "effectiveAt": self.effective_at.rfc3339(),
-        });
-        match &self.change {
-            Change::Onboarded {
-                email,
-                team,
-                given_name,
-                family_name,
-            } => {
-                detail["email"] = email.as_str().into();
-                detail["team"] = team.as_str().into();
-                if let Some(n) = given_name {
-                    detail["givenName"] = n.as_str().into();
-                }
-                if let Some(n) = family_name {
-                    detail["familyName"] = n.as_str().into();
-                }
-            }
-            Change::Transferred { email, team } => {
-                detail["email"] = email.as_str().into();
-                detail["team"] = team.as_str().into();
-            }
-            Change::Offboarded => {}
-        }
+        let detail = detail_of(&self.employee_id, self.effective_at, &self.change);
         serde_json::json!({
             "version": "0",
             "id": self.event_id.as_str(),
@@ -90,6 +65,37 @@ impl HrEvent {
             "detail": detail,
         })
     }
+}
+
+/// The `detail` of the HR event that is `change` for `employee_id`, effective at `at`.
+pub fn detail_of(employee_id: &EmployeeId, at: Timestamp, change: &Change) -> serde_json::Value {
+    let mut detail = serde_json::json!({
+        "employeeId": employee_id,
+        "effectiveAt": at.rfc3339(),
+    });
+    match change {
+        Change::Onboarded {
+            email,
+            team,
+            given_name,
+            family_name,
+        } => {
+            detail["email"] = email.as_str().into();
+            detail["team"] = team.as_str().into();
+            if let Some(n) = given_name {
+                detail["givenName"] = n.as_str().into();
+            }
+            if let Some(n) = family_name {
+                detail["familyName"] = n.as_str().into();
+            }
+        }
+        Change::Transferred { email, team } => {
+            detail["email"] = email.as_str().into();
+            detail["team"] = team.as_str().into();
+        }
+        Change::Offboarded => {}
+    }
+    detail
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

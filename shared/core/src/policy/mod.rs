@@ -55,6 +55,27 @@ pub struct Policy {
     pub service_accounts: BTreeMap<String, ServiceAccount>,
     #[serde(default)]
     pub reconcile: Reconcile,
+    #[serde(default)]
+    pub scim: Scim,
+}
+
+/// The SCIM front door (`[scim]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scim {
+    /// Where a SCIM user's team comes from.
+    #[serde(default)]
+    pub teams_from: TeamSource,
+}
+
+/// `groups` (the default): the user's membership of a SCIM group named like a team.
+/// `department`: the enterprise extension's `department`, named like a team.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TeamSource {
+    #[default]
+    Groups,
+    Department,
 }
 
 /// How `reconcile` treats the drift it finds (`[reconcile]`).
