@@ -12,11 +12,22 @@ const ENTRIES_PER_CALL: usize = 10;
 pub struct OutcomePublisher {
     client: aws_sdk_eventbridge::Client,
     bus: String,
+    source: String,
 }
 
 impl OutcomePublisher {
     pub fn new(client: aws_sdk_eventbridge::Client, bus: String) -> Self {
-        OutcomePublisher { client, bus }
+        OutcomePublisher::with_source(client, bus, GATEHOUSE_SOURCE.to_owned())
+    }
+
+    /// A publisher of events from `source`: the SCIM front door puts HR events on the bus
+    /// with the policy's HR source, exactly as an HR system would.
+    pub fn with_source(client: aws_sdk_eventbridge::Client, bus: String, source: String) -> Self {
+        OutcomePublisher {
+            client,
+            bus,
+            source,
+        }
     }
 
     /// Publishes every outcome, ten to a call. A 200 answer that reports failed entries is an
@@ -57,7 +68,7 @@ impl OutcomePublisher {
             .map(|e| {
                 PutEventsRequestEntry::builder()
                     .event_bus_name(&self.bus)
-                    .source(GATEHOUSE_SOURCE)
+                    .source(&self.source)
                     .detail_type(&e.detail_type)
                     .detail(&e.detail)
                     .build()

@@ -26,6 +26,7 @@
 //!   `people-events` invocation: an envelope or an SQS batch), [`account_setup`] (a new
 //!   account's baseline and backfill), [`reconcile`] (drift: every account read whole and
 //!   compared, repairs through the work queue).
+//! - [`scim`]: the SCIM front door: identity providers' user changes, as HR events.
 //! - [`sdk`]: the SDK configuration (retries, timeouts, one bounded HTTP client) the functions run with.
 //! - [`error`]: what can be retried and what cannot.
 //! - [`init`]: a function that refuses its configuration says why to the Lambda Runtime API.
@@ -48,6 +49,7 @@ pub mod people;
 pub mod preview;
 pub mod queue;
 pub mod reconcile;
+pub mod scim;
 pub mod sdk;
 pub mod secrets;
 pub mod service_keys;
