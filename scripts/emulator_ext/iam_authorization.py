@@ -16,14 +16,30 @@ It also authorizes SQS's batch operations as AWS does: the Service Authorization
 needs the permission of its single-message operation, which is what a policy grants. moto asks
 for the batch name, and refuses a role AWS would let through.
 
+And DynamoDB's `TransactWriteItems` as AWS does: there is no such action; each item of the
+transaction is authorized as its own operation (a `Put` as `dynamodb:PutItem`, a `Delete` as
+`DeleteItem`, an `Update` as `UpdateItem`, a `ConditionCheck` as `ConditionCheckItem`). moto asks
+for `dynamodb:TransactWriteItems`, which no policy can grant.
+
 So a test run with enforcement proves that each role's policies allow every action Gatehouse
 performs, and that an action no policy grants is refused. Which resources and conditions a
 statement is limited to is proved by the policy-evaluation tests of the core
 (shared/core/tests/privileges.rs), not here. Product code never knows about this.
 """
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+import json
+
+from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 
 _original = IAMPolicyStatement.is_action_permitted
+_original_check = IAMRequestBase.check_action_permitted
+
+# What each item of a DynamoDB transaction is authorized as.
+_TRANSACTION_ITEMS = {
+    "Put": "dynamodb:PutItem",
+    "Delete": "dynamodb:DeleteItem",
+    "Update": "dynamodb:UpdateItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
 
 # The permission AWS checks for an operation that has no action of its own.
 _AUTHORIZED_AS = {
@@ -55,5 +71,30 @@ def is_action_permitted(self, action, resource="*", principal=None, incoming_con
     return _original(self, action, resource, principal, incoming_condition_values)
 
 
+def transaction_actions(body) -> list:
+    """The actions a `TransactWriteItems` body needs, one per kind of item it holds."""
+    try:
+        items = json.loads(body or b"{}").get("TransactItems", [])
+    except ValueError:
+        return []
+    kinds = {kind for item in items if isinstance(item, dict) for kind in item}
+    return sorted(_TRANSACTION_ITEMS[k] for k in kinds if k in _TRANSACTION_ITEMS)
+
+
+def check_action_permitted(self, resource):
+    if self._action != "dynamodb:TransactWriteItems":
+        return _original_check(self, resource)
+    actions = transaction_actions(self._body)
+    if not actions:
+        return _original_check(self, resource)
+    try:
+        for action in actions:
+            self._action = action
+            _original_check(self, resource)
+    finally:
+        self._action = "dynamodb:TransactWriteItems"
+
+
 def install() -> None:
     IAMPolicyStatement.is_action_permitted = is_action_permitted
+    IAMRequestBase.check_action_permitted = check_action_permitted

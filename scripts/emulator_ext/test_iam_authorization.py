@@ -119,6 +119,37 @@ class ActionsAreEnforced(unittest.TestCase):
         with self.assertRaises(ClientError):
             sender.delete_message_batch(QueueUrl=url, Entries=[{"Id": "1", "ReceiptHandle": "h"}])
 
+    @set_initial_no_auth_action_count(5)
+    @mock_aws
+    def test_a_transaction_needs_what_each_of_its_items_needs(self):
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        puts = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "*"}],
+        }
+        iam = boto3.client("iam", region_name="us-east-1")
+        iam.create_user(UserName="writer")
+        iam.put_user_policy(UserName="writer", PolicyName="p", PolicyDocument=json.dumps(puts))
+        key = iam.create_access_key(UserName="writer")["AccessKey"]
+        writer = boto3.client(
+            "dynamodb",
+            region_name="us-east-1",
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
+        put = {"Put": {"TableName": "t", "Item": {"pk": {"S": "a"}}}}
+        delete = {"Delete": {"TableName": "t", "Key": {"pk": {"S": "b"}}}}
+        writer.transact_write_items(TransactItems=[put])
+        with self.assertRaises(ClientError) as e:
+            writer.transact_write_items(TransactItems=[put, delete])
+        self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
+
 
 if __name__ == "__main__":
     unittest.main()

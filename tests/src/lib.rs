@@ -9,6 +9,7 @@
 //! - [`runtime`]: a local Lambda Runtime API that runs the real function binaries;
 //! - [`fixtures`]: the sample events under `fixtures/`, shared with `cargo lambda invoke`;
 //! - [`binaries`]: where cargo put the function binaries;
+//! - [`scim`]: the SCIM front door in a world: its table, token, HR route, and a client;
 //! - [`scenario`]: steps and checks the integration tests share (what "sealed" means);
 //! - [`emulator`]: a private emulator for a world that enforces IAM authorization;
 //! - [`template`]: the functions' execution-role policies, read from `infra/template.yaml`;
@@ -23,6 +24,7 @@ pub mod fixtures;
 pub mod proxy;
 pub mod runtime;
 pub mod scenario;
+pub mod scim;
 pub mod stub;
 pub mod template;
 pub mod world;

@@ -64,6 +64,8 @@ pub struct World {
     pub accounts: BTreeMap<String, String>,
     pub work_queue_url: String,
     outcome_queue_url: String,
+    /// The ARN of the SCIM function's token secret (`crate::scim`).
+    pub scim_token_secret: String,
     /// Settings beyond the defaults, e.g. a policy file or a concurrency bound.
     extra_settings: Vec<(String, String)>,
     /// The world's own emulator, when it enforces IAM authorization.
@@ -172,6 +174,7 @@ impl World {
             accounts: BTreeMap::new(),
             work_queue_url: String::new(),
             outcome_queue_url: String::new(),
+            scim_token_secret: String::new(),
             extra_settings: Vec::new(),
             private,
             function_sdks: BTreeMap::new(),
@@ -252,6 +255,11 @@ impl World {
             .send()
             .await
             .expect("target outcome queue");
+        let hr_source = gatehouse::core::policy::Policy::builtin()
+            .expect("the built-in policy")
+            .hr_source;
+        world.scim_token_secret =
+            crate::scim::lay(&world.direct, &world.management, &hr_source).await;
         // Accounts last: their member stacks name the queue and the functions' roles.
         for env in environments {
             let id = world
@@ -286,7 +294,7 @@ impl World {
             .send()
             .await
             .expect("the harness is an administrator");
-        for function in ["people-events", "account-created", "reconcile"] {
+        for function in ["people-events", "account-created", "reconcile", "scim"] {
             let role = format!("gatehouse-{function}");
             iam.create_role()
                 .role_name(&role)
@@ -382,6 +390,15 @@ impl World {
             let arn =
                 |service: &str, rest: &str| format!("arn:aws:{service}:{region}:{account}:{rest}");
             let named = match resource["Type"].as_str().unwrap_or_default() {
+                "AWS::DynamoDB::Table" if id == "ScimTable" => (
+                    crate::scim::SCIM_TABLE.to_owned(),
+                    arn("dynamodb", &format!("table/{}", crate::scim::SCIM_TABLE)),
+                ),
+                // `!Ref` of a secret is its ARN.
+                "AWS::SecretsManager::Secret" if id == "ScimTokenSecret" => (
+                    self.scim_token_secret.clone(),
+                    self.scim_token_secret.clone(),
+                ),
                 "AWS::DynamoDB::Table" => {
                     (TABLE.to_owned(), arn("dynamodb", &format!("table/{TABLE}")))
                 }
@@ -566,6 +583,14 @@ impl World {
             (
                 "GATEHOUSE_TRUSTED_ROLE_ARNS".to_owned(),
                 self.trusted_role_arns().join(","),
+            ),
+            (
+                "GATEHOUSE_SCIM_TABLE".to_owned(),
+                crate::scim::SCIM_TABLE.to_owned(),
+            ),
+            (
+                "GATEHOUSE_SCIM_TOKEN_SECRET".to_owned(),
+                self.scim_token_secret.clone(),
             ),
         ];
         s.extend(self.extra_settings.iter().cloned());
@@ -850,6 +875,14 @@ impl World {
         }
         let outcome_queue_url = urls.pop().unwrap_or_default();
         let work_queue_url = urls.pop().unwrap_or_default();
+        let scim_token_secret = aws_sdk_secretsmanager::Client::new(&direct)
+            .describe_secret()
+            .secret_id(crate::scim::TOKEN_SECRET)
+            .send()
+            .await
+            .map_err(|e| format!("the SCIM token secret: {}", DisplayErrorContext(&e)))?
+            .arn
+            .ok_or("the SCIM token secret has no ARN")?;
         let proxy = Proxy::start(emulator).await;
         let sdk = sdk_config(&proxy.url, credentials.clone()).await;
         Ok(World {
@@ -863,6 +896,7 @@ impl World {
             accounts,
             work_queue_url,
             outcome_queue_url,
+            scim_token_secret,
             extra_settings: Vec::new(),
             private: None,
             function_sdks: BTreeMap::new(),
