@@ -81,7 +81,13 @@ class FunctionsTemplate(unittest.TestCase):
             "GATEHOUSE_WORK_QUEUE_URL",
             "GATEHOUSE_MAX_CONCURRENCY",
         },
+        "ScimFunction": {
+            "GATEHOUSE_SCIM_TABLE",
+            "GATEHOUSE_SCIM_TOKEN_SECRET",
+            "GATEHOUSE_EVENT_BUS",
+        },
     }
+    HR_DETAIL_TYPES = ["Employee Onboarded", "Employee Transferred", "Employee Offboarded"]
 
     @classmethod
     def setUpClass(cls):
@@ -101,6 +107,7 @@ class FunctionsTemplate(unittest.TestCase):
             ("PeopleEventsRole", "gatehouse-people-events"),
             ("AccountCreatedRole", "gatehouse-account-created"),
             ("ReconcileRole", "gatehouse-reconcile"),
+            ("ScimRole", "gatehouse-scim"),
         ]:
             props = self.template["Resources"][logical_id]["Properties"]
             self.assertEqual((props["RoleName"], props["Path"]), (name, "/gatehouse/"))
@@ -121,7 +128,7 @@ class FunctionsTemplate(unittest.TestCase):
 
     def test_sam_adds_no_role_of_its_own(self):
         roles = sorted(k for k, r in self.expanded.items() if r["Type"] == "AWS::IAM::Role")
-        self.assertEqual(roles, ["AccountCreatedRole", "PeopleEventsRole", "ReconcileRole"])
+        self.assertEqual(roles, ["AccountCreatedRole", "PeopleEventsRole", "ReconcileRole", "ScimRole"])
 
     def test_the_work_queue_feeds_people_events_in_batches_with_partial_failures(self):
         mappings = [
@@ -145,7 +152,7 @@ class FunctionsTemplate(unittest.TestCase):
 
     def test_no_wildcard_action_and_no_unconditioned_write_on_every_resource(self):
         roles = [r for r in self.template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-        self.assertEqual(len(roles), 3)
+        self.assertEqual(len(roles), 4)
         for role in roles:
             for policy in role["Properties"]["Policies"]:
                 for st in policy["PolicyDocument"]["Statement"]:
@@ -157,6 +164,165 @@ class FunctionsTemplate(unittest.TestCase):
                             reads = ("List", "Describe", "Get")
                             writes = [a for a in actions if not a.split(":")[1].startswith(reads)]
                             self.assertEqual(writes, [], "a write on Resource * needs a Condition")
+
+    def test_scims_role_holds_exactly_its_permissions(self):
+        (policy,) = self.template["Resources"]["ScimRole"]["Properties"]["Policies"]
+        self.assertEqual(policy["PolicyName"], "scim")
+        self.assertEqual(
+            policy["PolicyDocument"]["Statement"],
+            [
+                {
+                    "Sid": "KeepScimResources",
+                    "Effect": "Allow",
+                    # No dynamodb:TransactWriteItems: IAM authorizes a transaction item by item
+                    # (scim's are Puts and Deletes).
+                    "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+                    "Resource": {"Fn::GetAtt": ["ScimTable", "Arn"]},
+                },
+                {
+                    "Sid": "ReadTheBearerToken",
+                    "Effect": "Allow",
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": {"Ref": "ScimTokenSecret"},
+                },
+                {
+                    "Sid": "PutHrEvents",
+                    "Effect": "Allow",
+                    "Action": "events:PutEvents",
+                    "Resource": {"Fn::GetAtt": ["EventBus", "Arn"]},
+                    "Condition": {
+                        "StringEquals": {
+                            "events:source": {"Ref": "HrSource"},
+                            "events:detail-type": self.HR_DETAIL_TYPES,
+                        }
+                    },
+                },
+                {
+                    "Sid": "WriteOwnLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": {"Fn::GetAtt": ["ScimLogGroup", "Arn"]},
+                },
+            ],
+        )
+
+    def test_scim_puts_only_what_the_hr_rule_and_the_bus_take(self):
+        resources = self.template["Resources"]
+        rule = resources["HrEventsRule"]["Properties"]["EventPattern"]
+        (bus,) = resources["EventBus"]["Properties"]["Policy"]["Statement"]
+        self.assertEqual(rule["source"], [{"Ref": "HrSource"}])
+        self.assertEqual(rule["detail-type"], self.HR_DETAIL_TYPES)
+        self.assertEqual(bus["Condition"]["StringEquals"]["events:detail-type"], self.HR_DETAIL_TYPES)
+        # The scim function's events carry this account's id: the rule always takes them, so
+        # that people-events decides (and reports) instead of the event matching nothing.
+        self.assertEqual(
+            rule["account"],
+            {"Fn::Split": [",", {"Fn::Sub": ["${HrAccounts},${AWS::AccountId}",
+                                             {"HrAccounts": {"Fn::Join": [",", {"Ref": "HrAccountIds"}]}}]}]},
+        )
+
+    def test_scim_is_not_trusted_by_the_provisioner(self):
+        variables = self.template["Resources"]["AccountCreatedFunction"]["Properties"]["Environment"]["Variables"]
+        trusted = variables["GATEHOUSE_TRUSTED_ROLE_ARNS"]["Fn::Join"][1]
+        self.assertNotIn({"Fn::GetAtt": ["ScimRole", "Arn"]}, trusted)
+        self.assertEqual(self.template["Outputs"]["TrustedRoleArns"]["Value"]["Fn::Join"][1], trusted)
+
+    def test_scims_url_is_public_through_sams_two_permissions_and_is_an_output(self):
+        props = self.expanded["ScimFunction"]["Properties"]
+        self.assertEqual((props["MemorySize"], props["Timeout"]), (256, 30))
+        self.assertEqual(props["ReservedConcurrentExecutions"], {"Ref": "ScimMaxConcurrency"})
+        self.assertEqual(
+            self.expanded["ScimFunctionUrl"],
+            {
+                "Type": "AWS::Lambda::Url",
+                "Properties": {"TargetFunctionArn": {"Ref": "ScimFunction"}, "AuthType": "NONE"},
+            },
+        )
+        permissions = sorted(
+            (k, r["Properties"])
+            for k, r in self.expanded.items()
+            if r["Type"] == "AWS::Lambda::Permission"
+            and r["Properties"]["FunctionName"] == {"Ref": "ScimFunction"}
+        )
+        self.assertEqual(
+            permissions,
+            [
+                (
+                    "ScimFunctionURLInvokeAllowPublicAccess",
+                    {
+                        "Action": "lambda:InvokeFunction",
+                        "FunctionName": {"Ref": "ScimFunction"},
+                        "Principal": "*",
+                        # Only through the URL: not a public lambda:Invoke.
+                        "InvokedViaFunctionUrl": True,
+                    },
+                ),
+                (
+                    "ScimFunctionUrlPublicPermissions",
+                    {
+                        "Action": "lambda:InvokeFunctionUrl",
+                        "FunctionName": {"Ref": "ScimFunction"},
+                        "Principal": "*",
+                        "FunctionUrlAuthType": "NONE",
+                    },
+                ),
+            ],
+        )
+        outputs = self.template["Outputs"]
+        self.assertEqual(outputs["ScimUrl"]["Value"], {"Fn::GetAtt": ["ScimFunctionUrl", "FunctionUrl"]})
+        self.assertEqual(outputs["ScimTokenSecretArn"]["Value"], {"Ref": "ScimTokenSecret"})
+
+    def test_the_scim_token_is_a_bare_generated_token(self):
+        secret = self.template["Resources"]["ScimTokenSecret"]
+        props = secret["Properties"]
+        # No SecretStringTemplate: the secret string is the token itself, not JSON.
+        self.assertEqual(props["GenerateSecretString"], {"PasswordLength": 64, "ExcludePunctuation": True})
+        self.assertNotIn("SecretString", props)
+        self.assertEqual(props["Name"], "gatehouse/scim-token")
+        self.assertIn("AWSCURRENT", props["Description"])
+        self.assertIn("AWSPREVIOUS", props["Description"])
+        # Rotated by hand (the description says how), never by a rotation function.
+        kinds = {r["Type"] for r in self.template["Resources"].values()}
+        self.assertNotIn("AWS::SecretsManager::RotationSchedule", kinds)
+
+    def test_the_scim_table_keeps_the_directorys_conventions(self):
+        resources = self.template["Resources"]
+        scim, directory = resources["ScimTable"], resources["DirectoryTable"]
+        for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
+            self.assertEqual(scim[attribute], "Retain")
+            self.assertEqual(scim[attribute], directory[attribute])
+        props = scim["Properties"]
+        self.assertEqual(props["TableName"], "gatehouse-scim")
+        self.assertEqual(props["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        self.assertEqual(props["AttributeDefinitions"], [{"AttributeName": "pk", "AttributeType": "S"}])
+        same = ("BillingMode", "PointInTimeRecoverySpecification", "SSESpecification", "DeletionProtectionEnabled")
+        for name in same:
+            self.assertEqual(props[name], directory["Properties"][name], name)
+        self.assertEqual(props["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(props["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
+        self.assertEqual(props["SSESpecification"], {"SSEEnabled": True})
+
+    def test_execution_role_policies_use_only_what_the_rust_tests_resolve(self):
+        # tests/src/template.rs resolves the execution roles' documents for the local worlds: Ref,
+        # Fn::Sub, Fn::GetAtt of Arn, Fn::Join, Fn::Split, Fn::Select; nothing conditional.
+        allowed = {"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join", "Fn::Split", "Fn::Select"}
+
+        def check(node):
+            if isinstance(node, list):
+                for x in node:
+                    check(x)
+            elif isinstance(node, dict):
+                for k, v in node.items():
+                    if k.startswith("Fn::") or k == "Ref":
+                        self.assertIn(k, allowed)
+                        if k == "Fn::GetAtt":
+                            self.assertEqual(v[1], "Arn")
+                    check(v)
+
+        for logical_id, r in self.template["Resources"].items():
+            if r["Type"] == "AWS::IAM::Role":
+                with self.subTest(role=logical_id):
+                    check(r["Properties"]["Policies"])
 
 
 class ExistingAccountEvent(unittest.TestCase):
