@@ -59,7 +59,7 @@ def run(command: list) -> str:
 
 def sizes(target: str) -> str:
     rows = ["| function | bootstrap.zip | unzipped |", "| --- | ---: | ---: |"]
-    for function in ["people-events", "account-created", "reconcile"]:
+    for function in ["people-events", "account-created", "reconcile", "scim"]:
         path = os.path.join(target, "lambda", function, "bootstrap.zip")
         if not os.path.exists(path):
             rows.append(f"| {function} | not built | |")
@@ -110,6 +110,12 @@ def main() -> None:
             f"{release}/bench-backfill {employees}",
             run([os.path.join(release, "bench-backfill"), employees]),
         ))
+
+    sections.append((
+        "SCIM: each operation through the real scim binary (the local Runtime API included)",
+        f"{release}/bench-scim 20",
+        run([os.path.join(release, "bench-scim"), "5" if quick else "20"]),
+    ))
 
     path = os.path.join(ROOT, "docs", "benchmarks.md")
     kept = ""

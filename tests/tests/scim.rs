@@ -565,3 +565,82 @@ async fn the_token_rotates_without_cutting_the_provider_off() {
     assert_eq!(ask(first).await, 401, "two rotations ago: refused");
     assert_eq!(ask("x".repeat(48)).await, 401);
 }
+
+#[tokio::test]
+async fn each_operation_makes_only_the_calls_it_needs() {
+    let (world, client) = scim_world("groups").await;
+    let calls = |expected: &[(&str, usize)]| {
+        let counts = world.proxy.counts();
+        let expected: std::collections::BTreeMap<String, usize> =
+            expected.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(counts, expected);
+        world.proxy.reset();
+    };
+    world.proxy.reset();
+    assert_eq!(
+        client
+            .send("GET", "/ServiceProviderConfig", None)
+            .await
+            .status,
+        200
+    );
+    calls(&[("secretsmanager:GetSecretValue", 2)]); // current and previous, once per process
+    let id = created(
+        &client
+            .send(
+                "POST",
+                "/Users",
+                Some(&fixture("okta/create-user.json", "")),
+            )
+            .await,
+    );
+    // The two names it claims (userName, employee id) looked up, then one transaction.
+    calls(&[("dynamodb:GetItem", 2), ("dynamodb:TransactWriteItems", 1)]);
+    let found = client
+        .send(
+            "GET",
+            "/Users?filter=userName%20eq%20%22TEST.USER%40okta.local%22",
+            None,
+        )
+        .await;
+    assert_eq!(
+        found.body["Resources"][0]["id"],
+        json!(id),
+        "userName is not case-exact"
+    );
+    calls(&[("dynamodb:GetItem", 2)]);
+    created(
+        &client
+            .send(
+                "POST",
+                "/Groups",
+                Some(&fixture("okta/push-group.json", &id)),
+            )
+            .await,
+    );
+    // The member read, the group name's claim looked up, the onboarding sent, one transaction.
+    calls(&[
+        ("dynamodb:GetItem", 2),
+        ("events:PutEvents", 1),
+        ("dynamodb:TransactWriteItems", 1),
+    ]);
+    let gone = client
+        .send(
+            "PATCH",
+            &format!("/Users/{id}"),
+            Some(&fixture("okta/deactivate-user.json", &id)),
+        )
+        .await;
+    assert_eq!(gone.status, 200);
+    calls(&[
+        ("dynamodb:GetItem", 1),
+        ("events:PutEvents", 1),
+        ("dynamodb:TransactWriteItems", 1),
+    ]);
+    // A wrong token, with the secret read a moment ago: refused without a call.
+    let refused = client
+        .send_as(Some("Bearer wrong"), "GET", "/Users", None)
+        .await;
+    assert_eq!(refused.status, 401);
+    calls(&[]);
+}

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::error::ScimError;
+use super::SERVICE_PROVIDER_CONFIG_URN;
 use super::{schema, ENTERPRISE_URN, GROUP_URN, LIST_URN, RESOURCE_TYPE_URN, USER_URN};
-use super::{MAX_BODY_BYTES, SERVICE_PROVIDER_CONFIG_URN};
 
 /// The most resources one page holds, whatever `count` asks for.
 pub const MAX_PAGE: usize = 100;
@@ -14,6 +14,8 @@ pub const MAX_PAGE: usize = 100;
 pub fn service_provider_config(base: &str) -> Value {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_URN],
+        // RFC 7643 §5 has no place for a request size limit outside bulk: a larger body is
+        // answered 413 with a SCIM error naming the limit (MAX_BODY_BYTES).
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
@@ -31,7 +33,6 @@ pub fn service_provider_config(base: &str) -> Value {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base}/ServiceProviderConfig"),
         },
-        "maxPayloadSize": MAX_BODY_BYTES,
     })
 }
 

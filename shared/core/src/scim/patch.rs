@@ -177,7 +177,8 @@ fn apply_at(
                 }
                 (_, Some(Value::Object(fields))) => {
                     let ext = container(resource, true);
-                    for (k, v) in fields {
+                    // A value given as a resource may declare its schema: that is the path's.
+                    for (k, v) in fields.iter().filter(|(k, _)| *k != "schemas") {
                         ext.insert(k.clone(), v.clone());
                     }
                     Ok(())
