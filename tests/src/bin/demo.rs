@@ -60,7 +60,10 @@ async fn main() -> ExitCode {
         .unwrap_or_else(binaries::profile_dir);
     let log_dir = binaries::log_dir();
 
-    let world = World::with_environments(&[]).await;
+    let mut world = World::with_environments(&[]).await;
+    // The built-in policy, with this world's own account among the HR accounts: the scim
+    // function puts its HR events from there.
+    world.use_scim_policy("groups");
     let start = |name: &'static str| {
         let (bin, log) = (bin_dir.join(name), log_dir.join(format!("{name}.log")));
         let env = world.function_env(name);
@@ -140,6 +143,11 @@ async fn main() -> ExitCode {
             .insert(NEW_ACCOUNT, "active");
     }
     wrong.extend(demo.show(&expected, "new account").await);
+
+    println!(
+        "\n== An identity provider (Okta) provisions an engineer over SCIM, then deactivates them"
+    );
+    wrong.extend(demo.scim(&mut expected).await);
 
     println!("\n== Someone changes things by hand; reconcile reports the drift, then repairs it");
     wrong.extend(demo.drift().await);
@@ -361,7 +369,7 @@ impl Demo {
             .await;
         if drained.delivered > 0 {
             println!(
-                "  work queue: {} Employee Sync items delivered to people-events",
+                "  work queue: {} work items delivered to people-events",
                 drained.delivered
             );
         }
@@ -370,6 +378,64 @@ impl Demo {
             .iter()
             .map(|item| format!("{label}: work item handed back: {item}"))
             .collect()
+    }
+
+    /// Okta's requests (`fixtures/scim/okta/`) to the real scim binary, as its function URL
+    /// delivers them: a create, the team group pushed, then the deactivation; each time the HR
+    /// events it put on the bus go through the work queue to people-events.
+    async fn scim(&mut self, expected: &mut Expected) -> Vec<String> {
+        const OKTA_USER: &str = "00ujl29u0le5T6Aj10h7";
+        let client = gatehouse_tests::scim::ScimClient::start(&self.world).await;
+        let okta = |file: &str, id: &str| {
+            let text = fixtures::load(&format!("scim/okta/{file}")).to_string();
+            serde_json::from_str::<Value>(&text.replace("{{userId}}", id)).expect("a fixture")
+        };
+        let mut wrong = Vec::new();
+        let steps: [(&str, &str, &str); 3] = [
+            ("POST", "/Users", "create-user.json"),
+            ("POST", "/Groups", "push-group.json"),
+            ("PATCH", "/Users/{id}", "deactivate-user.json"),
+        ];
+        let mut id = String::new();
+        for (i, (method, path, file)) in steps.into_iter().enumerate() {
+            self.world.proxy.reset();
+            let path = path.replace("{id}", &id);
+            let answer = client.send(method, &path, Some(&okta(file, &id))).await;
+            let calls = self.world.proxy.calls().len();
+            if i == 0 {
+                id = answer.body["id"].as_str().unwrap_or_default().to_owned();
+            }
+            let events = self.world.route_hr_events().await;
+            let kinds: Vec<&str> = events
+                .iter()
+                .filter_map(|e| e["detail-type"].as_str())
+                .collect();
+            println!(
+                "  {:<44} {} ({calls} AWS calls); HR events: {}",
+                format!("{method} {path} ({file})"),
+                answer.status,
+                if kinds.is_empty() {
+                    "none".to_owned()
+                } else {
+                    kinds.join(", ")
+                }
+            );
+            if !matches!(answer.status, 200 | 201) {
+                wrong.push(format!(
+                    "SCIM {method} {path}: {} {}",
+                    answer.status, answer.body
+                ));
+            }
+            wrong.extend(self.drain("scim").await);
+            let state = match i {
+                0 => continue, // no team yet: no access
+                1 => "active",
+                _ => "disabled",
+            };
+            expected.insert(OKTA_USER, [("development", state)].into());
+            wrong.extend(self.show(expected, &format!("SCIM {method} {path}")).await);
+        }
+        wrong
     }
 
     async fn hr_event(&self, file: &str) {
@@ -462,15 +528,17 @@ impl Demo {
 
     fn print_matrix(&self, matrix: &Matrix) {
         let columns = self.columns();
-        print!("\n  {:<6}", "person");
+        let people = everyone(matrix, &Expected::new());
+        let width = people.iter().map(|p| p.len()).max().unwrap_or(6).max(6);
+        print!("\n  {:<width$}", "person");
         for c in &columns {
             print!(" | {c:<30}");
         }
         println!();
-        for (id, _, _) in PEOPLE {
-            print!("  {id:<6}");
+        for id in &people {
+            print!("  {id:<width$}");
             for c in &columns {
-                let cell = match matrix.get(*id).and_then(|row| row.get(c)) {
+                let cell = match matrix.get(id).and_then(|row| row.get(c)) {
                     None => "-".to_owned(),
                     Some(u) => {
                         let groups: Vec<&str> = u.groups.iter().map(String::as_str).collect();
@@ -511,11 +579,25 @@ impl Demo {
     }
 }
 
+/// The HR fixtures' people in their order, then anybody else the accounts hold or the story
+/// expects (the SCIM user): nobody found in an account goes unchecked.
+fn everyone(matrix: &Matrix, expected: &Expected) -> Vec<String> {
+    let mut ids: Vec<String> = PEOPLE.iter().map(|(id, _, _)| id.to_string()).collect();
+    let others: std::collections::BTreeSet<String> = matrix
+        .keys()
+        .cloned()
+        .chain(expected.keys().map(|k| k.to_string()))
+        .filter(|k| !ids.contains(k))
+        .collect();
+    ids.extend(others);
+    ids
+}
+
 fn check(matrix: &Matrix, expected: &Expected) -> Vec<String> {
     let mut wrong = Vec::new();
-    for (id, _, _) in PEOPLE {
-        let row = matrix.get(*id).cloned().unwrap_or_default();
-        let want = expected.get(id).cloned().unwrap_or_default();
+    for id in everyone(matrix, expected) {
+        let row = matrix.get(&id).cloned().unwrap_or_default();
+        let want = expected.get(id.as_str()).cloned().unwrap_or_default();
         let got: BTreeMap<&str, &str> = row
             .iter()
             .map(|(c, u)| (c.as_str(), u.tag("gatehouse:status").unwrap_or("?")))
