@@ -20,10 +20,10 @@ LINT_VENV := $(TOOLS)/lint-venv
 BUILD_VENV := $(TOOLS)/build-venv
 LAMBDA_TARGET := aarch64-unknown-linux-gnu
 LAMBDA_DIR := $(TARGET_DIR)/lambda
-FUNCTIONS := people-events account-created reconcile
+FUNCTIONS := people-events account-created reconcile scim
 
-.PHONY: help run test unit lint fmt venv clean mutants bench bench-fanout bench-coldstart bench-backfill
-.PHONY: build lint-infra test-infra world test-cargo-lambda chaos
+.PHONY: help run test unit lint fmt venv clean mutants bench bench-fanout bench-coldstart bench-backfill bench-scim
+.PHONY: build lint-infra test-infra world test-cargo-lambda test-scim chaos
 
 help:
 	@echo "make run    - the demo: a company in the local emulator, run through the real functions"
@@ -45,7 +45,7 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed
 
 run: venv
-	cargo build --locked -p people-events -p account-created -p reconcile -p gatehouse-tests --bins
+	cargo build --locked -p people-events -p account-created -p reconcile -p scim -p gatehouse-tests --bins
 	$(WITH_EMULATOR) $(TARGET_DIR)/debug/demo
 
 test: venv
@@ -59,6 +59,8 @@ test: venv
 	GATEHOUSE_TEST_AUTHORIZATION=enforced $(WITH_EMULATOR) cargo $(TEST_RUNNER) --locked -p gatehouse-tests
 	# The by-hand path, with the real client: a world, `cargo lambda watch`, `cargo lambda invoke`.
 	$(PY) scripts/smoke_cargo_lambda.py
+	# The SCIM function against two public SCIM conformance suites, through its function URL.
+	$(PY) scripts/scim_conformance.py
 
 # The pure core only: no emulator, and no AWS SDK to compile.
 unit:
@@ -87,9 +89,9 @@ mutants: $(TOOLS)/bin/cargo-mutants
 # Benchmarks: not part of CI (they measure, they do not assert timings; the AWS calls of the
 # common events are asserted by tests/tests/call_counts.rs). `make bench` runs them all and
 # writes docs/benchmarks.md; BENCH_ARGS=--quick runs each small, as a smoke test.
-BENCH_BINS := --bin people-events --bin bench-fanout --bin bench-coldstart --bin bench-backfill
+BENCH_BINS := --bin people-events --bin scim --bin bench-fanout --bin bench-coldstart --bin bench-backfill --bin bench-scim
 bench: venv build
-	cargo build --locked --release -p people-events -p gatehouse-tests $(BENCH_BINS)
+	cargo build --locked --release -p people-events -p scim -p gatehouse-tests $(BENCH_BINS)
 	$(PY) scripts/bench.py $(TARGET_DIR) $(BENCH_ARGS)
 
 bench-fanout: venv
@@ -114,6 +116,11 @@ chaos: venv
 bench-backfill: venv
 	cargo build --locked --release -p gatehouse-tests --bin bench-backfill
 	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-backfill 1000
+
+# Every SCIM operation through the real scim binary: round-trip times and AWS calls.
+bench-scim: venv
+	cargo build --locked --release -p scim -p gatehouse-tests --bin scim --bin bench-scim
+	$(WITH_EMULATOR) $(TARGET_DIR)/release/bench-scim 20
 
 # Deployment (infra/). `make lint` and `make test` take these in as prerequisites.
 lint: lint-infra
@@ -167,3 +174,10 @@ world: venv
 test-cargo-lambda: venv
 	cargo build --locked -p people-events -p account-created -p reconcile -p gatehouse-tests --bins
 	$(PY) scripts/smoke_cargo_lambda.py
+
+# The SCIM conformance suites alone (make test runs them too): scim2-tester and scim-sanity
+# against the `scim` function behind `cargo lambda watch`'s function URL, in a local world;
+# accepted exceptions, each justified, in scripts/scim_conformance_exceptions.toml.
+test-scim: venv
+	cargo build --locked -p scim -p gatehouse-tests --bin gatehouse-world
+	$(PY) scripts/scim_conformance.py
