@@ -9,7 +9,7 @@ use gatehouse_tests::binaries;
 use gatehouse_tests::runtime::Function;
 use serde_json::Value;
 
-/// Every setting both functions need, as a working deployment has them (and a region, with no
+/// Every setting the functions need, as a working deployment has them (and a region, with no
 /// instance metadata to look for one in).
 fn complete() -> Vec<(String, String)> {
     [
@@ -24,6 +24,11 @@ fn complete() -> Vec<(String, String)> {
         (
             "GATEHOUSE_TRUSTED_ROLE_ARNS",
             "arn:aws:iam::123456789012:role/gatehouse/gatehouse-account-created",
+        ),
+        ("GATEHOUSE_SCIM_TABLE", "gatehouse-scim"),
+        (
+            "GATEHOUSE_SCIM_TOKEN_SECRET",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:gatehouse/scim-token-AbCdEf",
         ),
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -64,6 +69,9 @@ async fn a_missing_setting_is_reported_as_the_init_error_naming_it() {
         ("people-events", "GATEHOUSE_EVENT_BUS"),
         ("account-created", "GATEHOUSE_WORK_QUEUE_URL"),
         ("account-created", "GATEHOUSE_TRUSTED_ROLE_ARNS"),
+        ("scim", "GATEHOUSE_SCIM_TABLE"),
+        ("scim", "GATEHOUSE_SCIM_TOKEN_SECRET"),
+        ("scim", "GATEHOUSE_EVENT_BUS"),
     ] {
         let (document, kind) = init_error_of(binary, missing, None).await;
         assert_eq!(kind, "Runtime.InitError", "{binary} without {missing}");
