@@ -54,7 +54,8 @@ async fn main() {
         ($name:expr, $method:expr, $path:expr, $body:expr, $status:expr) => {{
             world.proxy.reset();
             let started = Instant::now();
-            let answer = client.send($method, &$path, $body).await;
+            let path: String = ($path).into();
+            let answer = client.send($method, &path, $body).await;
             let elapsed = started.elapsed();
             assert_eq!(
                 answer.status, $status,
@@ -69,14 +70,14 @@ async fn main() {
     op!(
         "first request (reads the token)",
         "GET",
-        "/ServiceProviderConfig".to_owned(),
+        "/ServiceProviderConfig",
         None,
         200
     );
     let group = op!(
         "POST /Groups (empty)",
         "POST",
-        "/Groups".to_owned(),
+        "/Groups",
         Some(
             &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "engineering"})
         ),
@@ -88,7 +89,7 @@ async fn main() {
         op!(
             "GET /ServiceProviderConfig",
             "GET",
-            "/ServiceProviderConfig".to_owned(),
+            "/ServiceProviderConfig",
             None,
             200
         );
@@ -111,7 +112,7 @@ async fn main() {
         let created = op!(
             "POST /Users (no team yet: no event)",
             "POST",
-            "/Users".to_owned(),
+            "/Users",
             Some(&user),
             201
         );
@@ -147,7 +148,7 @@ async fn main() {
         op!(
             "GET /Users (list, first page)",
             "GET",
-            "/Users?startIndex=1&count=100".to_owned(),
+            "/Users?startIndex=1&count=100",
             None,
             200
         );
