@@ -110,9 +110,10 @@ impl World {
     }
 
     /// A policy for the SCIM front door: the built-in one, with this world's own account among
-    /// `hr_accounts` (the SCIM function puts HR events from it) and teams taken `teams_from`
-    /// `groups` or `department`. Written under the target directory and used by the functions.
-    pub fn use_scim_policy(&mut self, teams_from: &str) {
+    /// `hr_accounts` (the SCIM function puts HR events from it), teams taken `teams_from`
+    /// `groups` or `department`, and employee ids from `employee_id_from` (`employeeNumber` or
+    /// `externalId`). Written under the target directory and used by the functions.
+    pub fn use_scim_policy(&mut self, teams_from: &str, employee_id_from: &str) {
         let builtin = gatehouse::core::policy::BUILTIN_POLICY;
         let policy = builtin
             .replace(
@@ -122,6 +123,10 @@ impl World {
             .replace(
                 "teams_from = \"groups\"",
                 &format!("teams_from = \"{teams_from}\""),
+            )
+            .replace(
+                "employee_id_from = \"employeeNumber\"",
+                &format!("employee_id_from = \"{employee_id_from}\""),
             );
         assert_ne!(
             policy, builtin,

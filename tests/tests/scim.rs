@@ -18,9 +18,16 @@ fn fixture(path: &str, user_id: &str) -> Value {
     serde_json::from_str(&text.replace("{{userId}}", user_id)).expect("a JSON fixture")
 }
 
+/// A world whose policy takes teams `teams_from` groups or the department, and employee ids
+/// from Okta's `externalId` (its fixtures carry no employeeNumber) or Entra ID's and JumpCloud's
+/// `employeeNumber`.
 async fn scim_world(teams_from: &str) -> (World, ScimClient) {
     let mut world = World::new().await;
-    world.use_scim_policy(teams_from);
+    let employee_id_from = match teams_from {
+        "groups" => "externalId",
+        _ => "employeeNumber",
+    };
+    world.use_scim_policy(teams_from, employee_id_from);
     let client = ScimClient::start(&world).await;
     (world, client)
 }
@@ -637,10 +644,78 @@ async fn each_operation_makes_only_the_calls_it_needs() {
         ("events:PutEvents", 1),
         ("dynamodb:TransactWriteItems", 1),
     ]);
-    // A wrong token, with the secret read a moment ago: refused without a call.
+    // A wrong token makes the function read the secret again (a rotated token works at once),
+    // at most once in a few seconds: the one right after it costs nothing.
+    let refused = client
+        .send_as(Some("Bearer wrong"), "GET", "/Users", None)
+        .await;
+    assert_eq!(refused.status, 401);
+    let reads = world.proxy.counts();
+    assert!(
+        reads.keys().all(|k| k == "secretsmanager:GetSecretValue")
+            && reads.values().all(|n| *n <= 2),
+        "{reads:?}"
+    );
+    world.proxy.reset();
     let refused = client
         .send_as(Some("Bearer wrong"), "GET", "/Users", None)
         .await;
     assert_eq!(refused.status, 401);
     calls(&[]);
+}
+
+#[tokio::test]
+async fn a_lost_race_ends_with_the_store_and_the_directory_agreeing() {
+    // Okta renames a group to a team while, at the same moment, it deactivates a member. The
+    // rename reads the member as active, and is held back before it sends; the deactivation
+    // sends its offboarding and wins the write; then the rename sends an onboarding newer than
+    // that offboarding. Its write loses: before it answers 409, it sends what the store says.
+    let (world, rename) = scim_world("groups").await;
+    let deactivate = ScimClient::start(&world).await;
+    let name = "test.user@okta.local";
+    let id = created(
+        &rename
+            .send(
+                "POST",
+                "/Users",
+                Some(&fixture("okta/create-user.json", "")),
+            )
+            .await,
+    );
+    let mut group = fixture("okta/push-group.json", &id);
+    group["displayName"] = "all-staff".into();
+    let group = created(&rename.send("POST", "/Groups", Some(&group)).await);
+    assert!(deliver(&world).await.is_empty(), "all-staff is no team");
+
+    world.proxy.delay(|call| {
+        (call.operation == "GetItem" && call.body.contains("GroupName#engineering"))
+            .then(|| std::time::Duration::from_millis(1500))
+    });
+    let to_team = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "engineering"}]});
+    let group_path = format!("/Groups/{group}");
+    let user_path = format!("/Users/{id}");
+    let off = fixture("okta/deactivate-user.json", &id);
+    let (renamed, deactivated) =
+        tokio::join!(rename.send("PATCH", &group_path, Some(&to_team)), async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            deactivate.send("PATCH", &user_path, Some(&off)).await
+        });
+    assert_eq!(deactivated.status, 200, "{:?}", deactivated.body);
+    assert_eq!(renamed.status, 409, "{:?}", renamed.body);
+    let mut kinds = deliver(&world).await;
+    kinds.sort();
+    // The deactivation's offboarding, the rename's onboarding, and the truth after it.
+    assert_eq!(
+        kinds,
+        [
+            "Employee Offboarded",
+            "Employee Offboarded",
+            "Employee Onboarded"
+        ]
+    );
+    assert!(
+        open_in(&world, name).await.is_empty(),
+        "the store says inactive, and so does IAM"
+    );
 }

@@ -26,9 +26,6 @@ async fn handler(scim: &Scim, request: Request) -> Result<Response<Body>, Error>
     if let Some(location) = &answer.location {
         response = response.header("location", location);
     }
-    if let Some(etag) = &answer.etag {
-        response = response.header("etag", etag);
-    }
     let body = match answer.body {
         Some(body) => {
             response = response.header("content-type", CONTENT_TYPE);

@@ -3,7 +3,7 @@
 
 use gatehouse_core::hr_event::Change;
 use gatehouse_core::ids::Team;
-use gatehouse_core::policy::Policy;
+use gatehouse_core::policy::{EmployeeIdSource, Policy};
 use gatehouse_core::scim::patch::apply;
 use gatehouse_core::scim::person::{changes, entitlement, group_team, person, team};
 use gatehouse_core::scim::resource::{validate, Kind};
@@ -35,9 +35,12 @@ fn okta_create_is_stored_without_its_password_or_groups() {
     assert!(!stored.contains_key("groups"), "{stored:?}");
     assert_eq!(stored["userName"], "test.user@okta.local");
     assert_eq!(stored["locale"], "en-US");
-    let p = person(&stored).unwrap();
+    let p = person(&stored, EmployeeIdSource::ExternalId).unwrap();
     assert_eq!(p.employee_id.unwrap().as_str(), "00ujl29u0le5T6Aj10h7");
     assert!(p.active);
+    // The policy names one attribute: no employeeNumber is no employee id, not externalId's.
+    let p = person(&stored, EmployeeIdSource::EmployeeNumber).unwrap();
+    assert_eq!(p.employee_id, None);
 }
 
 #[test]
@@ -51,7 +54,7 @@ fn okta_deactivation_without_a_path_closes_the_user() {
     .unwrap();
     assert!(touched);
     assert_eq!(after["active"], false);
-    assert!(!person(&after).unwrap().active);
+    assert!(!person(&after, EmployeeIdSource::ExternalId).unwrap().active);
     let (again, _) = apply(
         Kind::User,
         &after,
@@ -72,6 +75,43 @@ fn entra_deactivation_in_both_flavours_closes_the_user() {
         assert!(touched, "{f}");
         assert_eq!(after["active"], Value::Bool(false), "{f}");
     }
+}
+
+#[test]
+fn entras_manager_is_kept_and_cleared_with_a_deactivation() {
+    let stored = user("entra/create-user.json");
+    let (managed, _) = apply(
+        Kind::User,
+        &stored,
+        &fixture("entra/set-manager.json", "u1"),
+    )
+    .unwrap();
+    assert_eq!(
+        managed[ENTERPRISE_URN]["manager"],
+        json!({"value": "2819c223-7f76-453a-919d-413861904646"})
+    );
+    let (gone, touched) = apply(
+        Kind::User,
+        &managed,
+        &fixture("entra/deactivate-and-clear-manager.json", "u1"),
+    )
+    .unwrap();
+    assert!(touched);
+    assert_eq!(gone["active"], false);
+    assert!(gone[ENTERPRISE_URN].get("manager").is_none());
+    assert_eq!(gone[ENTERPRISE_URN]["employeeNumber"], "E4711");
+}
+
+#[test]
+fn names_in_a_patch_value_are_case_insensitive() {
+    let stored = user("entra/create-user.json");
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "name", "value": {"GivenName": "Ada"}},
+                       {"op": "replace", "value": {"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER": {"Department": "qe"}}}]});
+    let (after, _) = apply(Kind::User, &stored, &body).unwrap();
+    assert_eq!(after["name"]["givenName"], "Ada");
+    assert!(after["name"].get("GivenName").is_none());
+    assert_eq!(after[ENTERPRISE_URN]["department"], "qe");
 }
 
 #[test]
@@ -146,7 +186,7 @@ fn entra_member_removal_in_both_flavours() {
 fn jumpclouds_put_with_active_false_is_a_valid_user() {
     let stored = user("jumpcloud/deactivate-user.json");
     assert!(!stored.contains_key("id"));
-    let p = person(&stored).unwrap();
+    let p = person(&stored, EmployeeIdSource::EmployeeNumber).unwrap();
     assert!(!p.active);
     assert_eq!(p.employee_id.unwrap().as_str(), "E5150");
 }
@@ -249,10 +289,20 @@ fn what_no_provider_documents_is_refused() {
 }
 
 #[test]
+fn a_resource_larger_than_the_store_holds_is_refused_before_anything_is_sent() {
+    let members: Vec<Value> = (0..3000)
+        .map(|i| json!({"value": format!("{i:08}-0000-4000-8000-000000000000"), "display": "x".repeat(100)}))
+        .collect();
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "big", "members": members});
+    let e = validate(Kind::Group, &group).unwrap_err();
+    assert_eq!((e.status, e.scim_type), (400, Some("invalidValue")), "{e}");
+}
+
+#[test]
 fn a_users_changes_are_the_hr_events_an_hr_system_would_send() {
     let policy = policy_with("department");
     let created = user("entra/create-user.json");
-    let p = person(&created).unwrap();
+    let p = person(&created, EmployeeIdSource::EmployeeNumber).unwrap();
     let t = team(&p, &[], None, &policy);
     assert_eq!(t.as_ref().map(Team::as_str), Some("engineering"));
     let joined = entitlement(&p, t).unwrap().expect("entitled");
@@ -267,7 +317,7 @@ fn a_users_changes_are_the_hr_events_an_hr_system_would_send() {
         &fixture("entra/transfer-department.json", "u1"),
     )
     .unwrap();
-    let mp = person(&moved).unwrap();
+    let mp = person(&moved, EmployeeIdSource::EmployeeNumber).unwrap();
     let moved_to = entitlement(&mp, team(&mp, &[], None, &policy))
         .unwrap()
         .unwrap();
@@ -285,7 +335,7 @@ fn a_users_changes_are_the_hr_events_an_hr_system_would_send() {
         &fixture("entra/deactivate-user.json", "u1"),
     )
     .unwrap();
-    let gp = person(&gone).unwrap();
+    let gp = person(&gone, EmployeeIdSource::EmployeeNumber).unwrap();
     let after = entitlement(&gp, team(&gp, &[], None, &policy)).unwrap();
     assert!(after.is_none());
     let events = changes(Some(&joined), None, gp.employee_id.as_ref());
@@ -298,7 +348,7 @@ fn a_users_changes_are_the_hr_events_an_hr_system_would_send() {
     // A department that is no team is no access, never a guess.
     let mut other = created.clone();
     other[ENTERPRISE_URN]["department"] = "Engineering".into();
-    let op = person(&other).unwrap();
+    let op = person(&other, EmployeeIdSource::EmployeeNumber).unwrap();
     assert_eq!(team(&op, &[], None, &policy), None);
 }
 
@@ -307,17 +357,19 @@ fn an_entitled_user_needs_a_usable_work_address() {
     let policy = policy_with("department");
     let mut created = user("entra/create-user.json");
     created["emails"] = json!([{"value": "ä@contoso.com", "primary": true}]);
-    let p = person(&created).unwrap();
+    let p = person(&created, EmployeeIdSource::EmployeeNumber).unwrap();
     let e = entitlement(&p, team(&p, &[], None, &policy)).unwrap_err();
     assert_eq!(e.scim_type, Some("invalidValue"));
     // Not entitled (no team): the address is not Gatehouse's business.
     created[ENTERPRISE_URN]["department"] = "finance".into();
-    let p = person(&created).unwrap();
+    let p = person(&created, EmployeeIdSource::EmployeeNumber).unwrap();
     assert_eq!(entitlement(&p, team(&p, &[], None, &policy)).unwrap(), None);
     // An employee id Gatehouse cannot use is refused outright.
     created[ENTERPRISE_URN]["employeeNumber"] = "E 1".into();
     assert_eq!(
-        person(&created).unwrap_err().scim_type,
+        person(&created, EmployeeIdSource::EmployeeNumber)
+            .unwrap_err()
+            .scim_type,
         Some("invalidValue")
     );
 }

@@ -24,7 +24,7 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
     let mut world = World::with_environments(&["development"]).await;
-    world.use_scim_policy("groups");
+    world.use_scim_policy("groups", "externalId");
     let client = ScimClient::start(&world).await;
     let mut rows: Vec<(String, Row)> = Vec::new();
     let mut measure = |name: &str, elapsed: Duration, calls: BTreeMap<String, usize>| {

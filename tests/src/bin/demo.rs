@@ -63,7 +63,7 @@ async fn main() -> ExitCode {
     let mut world = World::with_environments(&[]).await;
     // The built-in policy, with this world's own account among the HR accounts: the scim
     // function puts its HR events from there.
-    world.use_scim_policy("groups");
+    world.use_scim_policy("groups", "externalId");
     let start = |name: &'static str| {
         let (bin, log) = (bin_dir.join(name), log_dir.join(format!("{name}.log")));
         let env = world.function_env(name);

@@ -66,6 +66,22 @@ pub struct Scim {
     /// Where a SCIM user's team comes from.
     #[serde(default)]
     pub teams_from: TeamSource,
+    /// Which SCIM attribute is the HR employee id.
+    #[serde(default)]
+    pub employee_id_from: EmployeeIdSource,
+}
+
+/// `employeeNumber` (the default): the enterprise extension's `employeeNumber`, which identity
+/// providers map from HR. `externalId`: the client's own id for the user (Okta's user id,
+/// Entra ID's mailNickname by default), for organizations that key employees by it. One
+/// attribute, never a fallback from one to the other: an identity is not guessed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum EmployeeIdSource {
+    #[default]
+    #[serde(rename = "employeeNumber")]
+    EmployeeNumber,
+    #[serde(rename = "externalId")]
+    ExternalId,
 }
 
 /// `groups` (the default): the user's membership of a SCIM group named like a team.

@@ -153,13 +153,32 @@ fn operation_parts(operation: &Value) -> Result<(Op, Option<&str>, Option<&Value
     Ok((op, path, value))
 }
 
-/// Entra ID's `"True"` / `"False"` for a boolean, as a boolean; any other value unchanged.
+/// Entra ID's `"True"` / `"False"` for a boolean, as a boolean; its manager given as the bare
+/// id (`"value": "<id>"`) as the complex value it stands for; any other value unchanged.
 fn lenient(attribute: &Attribute, value: &Value) -> Value {
     match (attribute.ty, value) {
         (Type::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => true.into(),
         (Type::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => false.into(),
+        (Type::Complex, Value::String(id)) if attribute.name == "manager" => {
+            serde_json::json!({ "value": id })
+        }
         _ => value.clone(),
     }
+}
+
+/// Puts `value` at `key` of `object`, under the name `attributes` spell it (names are
+/// case-insensitive), replacing whatever was there under any spelling.
+fn merge(
+    object: &mut Map<String, Value>,
+    attributes: &'static [Attribute],
+    key: &str,
+    value: Value,
+) {
+    let attribute = super::schema::find(attributes, key);
+    let name = attribute.map_or(key, |a| a.name);
+    object.retain(|k, _| !k.eq_ignore_ascii_case(name));
+    let value = attribute.map_or_else(|| value.clone(), |a| lenient(a, &value));
+    object.insert(name.to_owned(), value);
 }
 
 fn apply_at(
@@ -179,7 +198,7 @@ fn apply_at(
                     let ext = container(resource, true);
                     // A value given as a resource may declare its schema: that is the path's.
                     for (k, v) in fields.iter().filter(|(k, _)| *k != "schemas") {
-                        ext.insert(k.clone(), v.clone());
+                        merge(ext, super::schema::ENTERPRISE, k, v.clone());
                     }
                     Ok(())
                 }
@@ -266,7 +285,7 @@ fn apply_at(
                     for v in values.iter_mut().filter(|v| matches(v)) {
                         if let Value::Object(o) = v {
                             for (k, x) in new {
-                                o.insert(k.clone(), x.clone());
+                                merge(o, attribute.sub, k, x.clone());
                             }
                         }
                     }
@@ -335,12 +354,10 @@ fn whole(
                 Some(Value::Object(o)) => o,
                 _ => Map::new(),
             };
-            match value {
+            match value.map(|v| lenient(attribute, v)) {
                 Some(Value::Object(new)) => {
                     for (k, v) in new {
-                        let sub = attribute.sub_attribute(k);
-                        let v = sub.map_or_else(|| v.clone(), |s| lenient(s, v));
-                        object.insert(k.clone(), v);
+                        merge(&mut object, attribute.sub, &k, v);
                     }
                 }
                 Some(Value::Null) => object.clear(),

@@ -12,7 +12,7 @@ use super::error::ScimError;
 use super::ENTERPRISE_URN;
 use crate::hr_event::{parse_person_name, Change};
 use crate::ids::{Email, EmployeeId, Team};
-use crate::policy::{Policy, TeamSource};
+use crate::policy::{EmployeeIdSource, Policy, TeamSource};
 
 /// What Gatehouse reads of a stored SCIM user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,15 +35,18 @@ pub struct Entitlement {
     pub family_name: Option<String>,
 }
 
-/// Reads the user. The employee id is the enterprise extension's `employeeNumber`, or else
-/// `externalId`; whichever is used must be a valid employee id, or the write is refused (an
-/// identity key Gatehouse cannot use is not silently dropped).
-pub fn person(stored: &Map<String, Value>) -> Result<Person, ScimError> {
+/// Reads the user. The employee id is the attribute the policy names (`[scim]
+/// employee_id_from`); when present it must be a valid employee id, or the write is refused
+/// (an identity key Gatehouse cannot use is not silently dropped).
+pub fn person(stored: &Map<String, Value>, source: EmployeeIdSource) -> Result<Person, ScimError> {
     let extension = stored.get(ENTERPRISE_URN);
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    let (field, raw) = match text(extension.and_then(|e| e.get("employeeNumber"))) {
-        Some(n) => ("employeeNumber", Some(n)),
-        None => ("externalId", text(stored.get("externalId"))),
+    let (field, raw) = match source {
+        EmployeeIdSource::EmployeeNumber => (
+            "employeeNumber",
+            text(extension.and_then(|e| e.get("employeeNumber"))),
+        ),
+        EmployeeIdSource::ExternalId => ("externalId", text(stored.get("externalId"))),
     };
     let employee_id = raw
         .map(|r| EmployeeId::parse(&r))

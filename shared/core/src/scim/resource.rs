@@ -18,8 +18,11 @@ use crate::envelope::quoted;
 pub const MAX_STRING: usize = 1024;
 /// The most values a multi-valued attribute may hold (a group's members excepted).
 pub const MAX_VALUES: usize = 32;
-/// The most members a group may hold.
+/// The most members a group may hold (and [`MAX_STORED_BYTES`] bounds them too).
 pub const MAX_MEMBERS: usize = 10_000;
+/// The largest resource stored, as JSON: a DynamoDB item holds at most 400 KB, and a resource
+/// the store cannot hold must be refused before its HR events are sent, not after.
+pub const MAX_STORED_BYTES: usize = 350 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -101,7 +104,10 @@ pub fn validate(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimErro
     let mut out = Map::new();
     let mut extension: Option<Map<String, Value>> = None;
     for (key, value) in body {
-        if key == "schemas" || key == "id" || key == "meta" {
+        if ["schemas", "id", "meta"]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k))
+        {
             // `id` and `meta` are the server's: ignored on input (RFC 7644 §3.3).
             continue;
         }
@@ -144,11 +150,22 @@ pub fn validate(kind: Kind, body: &Value) -> Result<Map<String, Value>, ScimErro
         declared.push(ENTERPRISE_URN.into());
     }
     out.insert("schemas".into(), Value::Array(declared));
+    let size = serde_json::to_vec(&out).map_or(usize::MAX, |b| b.len());
+    if size > MAX_STORED_BYTES {
+        return Err(ScimError::invalid_value(format!(
+            "the {} would be {size} bytes, more than the {MAX_STORED_BYTES} Gatehouse stores",
+            kind.name()
+        )));
+    }
     Ok(out)
 }
 
 fn declared_schemas(kind: Kind, body: &Map<String, Value>) -> Result<Vec<&'static str>, ScimError> {
-    let Some(Value::Array(list)) = body.get("schemas") else {
+    let schemas = body
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .map(|(_, v)| v);
+    let Some(Value::Array(list)) = schemas else {
         return Err(ScimError::invalid_value(format!(
             "`schemas` must be a list naming {}",
             kind.core_urn()

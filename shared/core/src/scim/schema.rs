@@ -3,8 +3,9 @@
 //! tables, so what is advertised is exactly what is accepted.
 //!
 //! Left out on purpose: `ims`, `photos`, `entitlements` and `x509Certificates` (nothing
-//! in Gatehouse reads them; a client that sends them is told so), and the enterprise extension's
-//! `manager` (a reference to another resource Gatehouse would have to keep consistent).
+//! in Gatehouse reads them, no documented provider sends them by default; a client that sends
+//! them is told so). The enterprise `manager` is kept as sent and never followed: Entra ID maps
+//! it by default and clears it when someone leaves, in the same request as the deactivation.
 
 use serde_json::{json, Map, Value};
 
@@ -231,6 +232,12 @@ pub const USER: &[Attribute] = &[
     .read_only(),
 ];
 
+const MANAGER: &[Attribute] = &[
+    string("value", "The manager's id").case_exact(),
+    string("$ref", "The manager's URI").references(&["User"]),
+    string("displayName", "The manager's name").read_only(),
+];
+
 pub const ENTERPRISE: &[Attribute] = &[
     string(
         "employeeNumber",
@@ -244,6 +251,7 @@ pub const ENTERPRISE: &[Attribute] = &[
         "department",
         "The department (a team, when the policy takes teams from it)",
     ),
+    string("manager", "The user's manager (kept, never followed)").complex(MANAGER),
 ];
 
 const MEMBER: &[Attribute] = &[

@@ -119,7 +119,6 @@ impl Scim {
         if let (Some(claim), true) = (&new_claim, renamed) {
             self.check_claims(std::slice::from_ref(claim), &id).await?;
         }
-        self.send(&events).await?;
         let group = doc.map(|doc| match &old {
             Some(o) => Stored {
                 doc,
@@ -146,7 +145,7 @@ impl Scim {
             (None, Some(o)) => writes.push(Write::Delete(Kind::Group, id.clone(), o.version)),
             (None, None) => {}
         }
-        self.store.write(writes).await?;
+        self.commit(&events, writes).await?;
         Ok(group)
     }
 }

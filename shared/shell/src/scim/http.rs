@@ -58,8 +58,6 @@ pub struct Response {
     pub body: Option<Value>,
     /// `Location` of a created resource (equal to its `meta.location`).
     pub location: Option<String>,
-    /// `ETag`, equal to the resource's `meta.version`.
-    pub etag: Option<String>,
 }
 
 pub const CONTENT_TYPE: &str = "application/scim+json";
@@ -70,7 +68,6 @@ impl Response {
             status,
             body: Some(body),
             location: None,
-            etag: None,
         }
     }
 
@@ -78,13 +75,13 @@ impl Response {
         Response::ok(e.status, e.body())
     }
 
+    /// A resource. No `ETag` header: versions are not offered for `If-Match`
+    /// (`etag.supported` is false), so `meta.version` is information only.
     fn resource(status: u16, body: Value) -> Response {
         let location = body["meta"]["location"].as_str().map(str::to_owned);
-        let etag = body["meta"]["version"].as_str().map(str::to_owned);
         Response {
             status,
             location: location.filter(|_| status == 201),
-            etag,
             body: Some(body),
         }
     }
@@ -281,7 +278,6 @@ fn no_content() -> Response {
         status: 204,
         body: None,
         location: None,
-        etag: None,
     }
 }
 
@@ -329,7 +325,7 @@ fn failure(f: Failure) -> Response {
             let status = if transient { 503 } else { 500 };
             Response::error(&ScimError::status(
                 status,
-                "Gatehouse could not complete the request; nothing was stored: retry",
+                "Gatehouse could not complete the request: retry it",
             ))
         }
     }

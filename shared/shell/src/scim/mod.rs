@@ -7,11 +7,12 @@
 //! Every decision is the core's ([`gatehouse_core::scim`]); this module reads and writes:
 //! - [`token`]: the bearer token, checked against Secrets Manager;
 //! - [`store`]: resources and the claims that keep names unique (DynamoDB);
-//! - [`users`], [`groups`]: one operation each, events first and the store after, so that a
-//!   stored change has always had its events accepted by the bus (a failure in between leaves
-//!   the old state stored, and the identity provider's retry sends the events again);
+//! - [`users`], [`groups`]: one operation each;
+//! - [`commit`]: events first and the store after, so that a stored change has always had its
+//!   events accepted by the bus, and the truth sent again after a lost race;
 //! - [`http`]: the request as the function receives it, routed, answered, logged.
 
+pub mod commit;
 pub mod groups;
 pub mod http;
 pub mod store;

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use gatehouse_core::scim::Kind;
 use serde_json::{Map, Value};
@@ -164,13 +165,26 @@ impl Store {
                 .send()
                 .await;
             if let Err(e) = result {
-                let cancelled = e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_transaction_canceled_exception());
-                return Err(if cancelled {
+                // Cancelled because a condition failed: a conflict, the client's to resolve.
+                // Cancelled for any other reason (another transaction on the same item,
+                // throttling): Gatehouse's, and worth a retry.
+                let condition_failed = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        let reasons = c.cancellation_reasons();
+                        reasons.is_empty()
+                            || reasons
+                                .iter()
+                                .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    }
+                    _ => false,
+                };
+                let error = aws("dynamodb", "TransactWriteItems", None, e);
+                return Err(if condition_failed {
                     WriteError::Conflict
+                } else if error.code() == Some("TransactionCanceledException") {
+                    WriteError::Aws(error.into_transient())
                 } else {
-                    WriteError::Aws(aws("dynamodb", "TransactWriteItems", None, e))
+                    WriteError::Aws(error)
                 });
             }
         }

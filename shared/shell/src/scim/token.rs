@@ -3,10 +3,10 @@
 //!
 //! Both the current value (`AWSCURRENT`) and the one before it (`AWSPREVIOUS`) are accepted, so
 //! that a rotation does not cut an identity provider off before it is given the new token. The
-//! values are read once and kept; a token that matches neither makes the function read them
-//! again, at most once every [`REFRESH_EVERY`], so that a rotated token works at once and a
-//! flood of wrong tokens costs one read per interval. Tokens are compared in constant time,
-//! and never logged.
+//! values are kept for at most [`MAX_AGE`] (so a token rotated out stops working within it); a
+//! token that matches neither makes the function read them again, at most once every
+//! [`REFRESH_EVERY`], so that a new token works within seconds and a flood of wrong tokens
+//! costs one read per interval. Tokens are compared in constant time, and never logged.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,9 @@ use crate::error::{aws, Error};
 
 /// The least time between two reads of the secret caused by tokens that did not match.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(5);
+/// The longest the values read are trusted, matched or not: a token rotated out stops working
+/// on a warm instance within this, not when the instance is recycled.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
 /// A token shorter than this is a misconfiguration: such a secret is not used.
 pub const MIN_TOKEN_CHARS: usize = 32;
 
@@ -51,11 +54,16 @@ impl TokenCheck {
     /// Checks `header` (the whole `Authorization` value) against the secret's current and
     /// previous values.
     pub async fn check(&self, header: Option<&str>) -> Result<Verdict, Error> {
-        let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+        // The scheme is case-insensitive (RFC 7235 §2.1); the token is compared exactly.
+        let token = header.and_then(|h| {
+            let (scheme, token) = h.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("Bearer").then_some(token)
+        });
+        let Some(token) = token else {
             return Ok(Verdict::Refused);
         };
         let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref() {
+        if let Some(c) = cache.as_ref().filter(|c| c.read_at.elapsed() < MAX_AGE) {
             if matches(&c.tokens, token) {
                 return Ok(Verdict::Accepted);
             }

@@ -4,7 +4,7 @@
 use gatehouse_core::hr_event::Change;
 use gatehouse_core::ids::{EmployeeId, Team, Timestamp};
 use gatehouse_core::scim::path::Filter;
-use gatehouse_core::scim::person::{changes, entitlement, person, team};
+use gatehouse_core::scim::person::{changes, entitlement, person, team, Person};
 use gatehouse_core::scim::{patch, resource, Kind, ScimError};
 use serde_json::{Map, Value};
 
@@ -19,21 +19,28 @@ pub(crate) struct Decided {
     pub claims: Vec<Claim>,
 }
 
-/// The claims a user's stored form holds: its userName, and its employee id if it has one.
-fn user_claims(doc: &Map<String, Value>) -> Result<Vec<Claim>, ScimError> {
-    let mut claims = Vec::new();
-    if let Some(Value::String(name)) = doc.get("userName") {
-        claims.push(Claim::UserName(name.clone()));
-    }
-    if let Some(id) = person(doc)?.employee_id {
-        claims.push(Claim::Employee(id.as_str().to_owned()));
-    }
-    Ok(claims)
-}
-
 impl Scim {
+    /// What Gatehouse reads of a user in stored form (with the policy's employee id source).
+    pub(crate) fn person(&self, doc: &Map<String, Value>) -> Result<Person, ScimError> {
+        person(doc, self.policy.scim.employee_id_from)
+    }
+
+    /// The claims a user's stored form holds: its userName, and its employee id if it has one.
+    fn user_claims(&self, doc: &Map<String, Value>) -> Result<Vec<Claim>, ScimError> {
+        let mut claims = Vec::new();
+        if let Some(Value::String(name)) = doc.get("userName") {
+            claims.push(Claim::UserName(name.clone()));
+        }
+        if let Some(id) = self.person(doc)?.employee_id {
+            claims.push(Claim::Employee(id.as_str().to_owned()));
+        }
+        Ok(claims)
+    }
+
     /// What taking a user from `old` to `doc` (None: deleted) with `groups` means.
-    /// `deactivated`: the request itself set `active` to false (or deleted the user).
+    /// `deactivated`: the request itself closed the user (`active` not true, or a delete): the
+    /// employee id the user was stored with is then offboarded whatever Gatehouse thought of it;
+    /// never an id the request itself names (which could be somebody else's).
     pub(crate) fn decide_user(
         &self,
         old: Option<&Stored>,
@@ -41,27 +48,27 @@ impl Scim {
         groups: &[Value],
         deactivated: bool,
     ) -> Result<Decided, ScimError> {
-        let old_person = old.and_then(|o| person(&o.doc).ok());
+        let old_person = old.and_then(|o| self.person(&o.doc).ok());
         let old_team = old.and_then(|o| o.team.clone()).map(Team::from_record);
         // What was stored passed these rules when it was written.
         let before = old_person
             .as_ref()
             .and_then(|p| entitlement(p, old_team.clone()).ok().flatten());
-        let (after, new_team, claims, new_id) = match doc {
-            None => (None, None, Vec::new(), None),
+        let (after, new_team, claims) = match doc {
+            None => (None, None, Vec::new()),
             Some(doc) => {
-                let p = person(doc)?;
+                let p = self.person(doc)?;
                 let names: Vec<&str> = groups
                     .iter()
                     .filter_map(|g| g["display"].as_str())
                     .collect();
                 let t = team(&p, &names, old_team.as_ref(), &self.policy);
                 let after = entitlement(&p, t.clone())?;
-                (after, t, user_claims(doc)?, p.employee_id)
+                (after, t, self.user_claims(doc)?)
             }
         };
         let deactivated_id = deactivated
-            .then(|| new_id.or_else(|| old_person.and_then(|p| p.employee_id)))
+            .then(|| old_person.and_then(|p| p.employee_id))
             .flatten();
         Ok(Decided {
             events: changes(before.as_ref(), after.as_ref(), deactivated_id.as_ref()),
@@ -104,7 +111,6 @@ impl Scim {
             groups: Vec::new(),
             team: decided.team,
         };
-        self.send(&decided.events).await?;
         let mut writes = vec![Write::Put(Kind::User, user.clone())];
         writes.extend(
             decided
@@ -112,7 +118,7 @@ impl Scim {
                 .into_iter()
                 .map(|c| Write::Claim(c, id.clone())),
         );
-        self.store.write(writes).await?;
+        self.commit(&decided.events, writes).await?;
         Ok(user)
     }
 
@@ -157,7 +163,8 @@ impl Scim {
     pub async fn replace_user(&self, id: &str, body: &Value) -> Result<Stored, Failure> {
         let old = self.get_resource(Kind::User, id).await?;
         let doc = resource::validate(Kind::User, body)?;
-        let deactivated = doc.get("active") == Some(&Value::Bool(false));
+        // A replacement without `active: true` closes the user, as an absent `active` does.
+        let deactivated = doc.get("active") != Some(&Value::Bool(true));
         self.update_user(old, doc, deactivated).await
     }
 
@@ -175,7 +182,7 @@ impl Scim {
         deactivated: bool,
     ) -> Result<Stored, Failure> {
         let decided = self.decide_user(Some(&old), Some(&doc), &old.groups, deactivated)?;
-        let old_claims = user_claims(&old.doc).unwrap_or_default();
+        let old_claims = self.user_claims(&old.doc).unwrap_or_default();
         let new_claims: Vec<Claim> = decided
             .claims
             .iter()
@@ -190,7 +197,6 @@ impl Scim {
             team: decided.team,
             ..old.clone()
         };
-        self.send(&decided.events).await?;
         let mut writes = vec![Write::Put(Kind::User, user.clone())];
         writes.extend(
             new_claims
@@ -203,7 +209,7 @@ impl Scim {
                 .filter(|c| !decided.claims.contains(c))
                 .map(|c| Write::Release(c, old.id.clone())),
         );
-        self.store.write(writes).await?;
+        self.commit(&decided.events, writes).await?;
         Ok(user)
     }
 
@@ -229,15 +235,14 @@ impl Scim {
                 writes.push(Write::Put(Kind::Group, group));
             }
         }
-        self.send(&decided.events).await?;
         writes.push(Write::Delete(Kind::User, old.id.clone(), old.version));
         writes.extend(
-            user_claims(&old.doc)
+            self.user_claims(&old.doc)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|c| Write::Release(c, old.id.clone())),
         );
-        self.store.write(writes).await?;
+        self.commit(&decided.events, writes).await?;
         Ok(())
     }
 }
