@@ -209,7 +209,7 @@ class FunctionsTemplate(unittest.TestCase):
     def test_scim_puts_only_what_the_hr_rule_and_the_bus_take(self):
         resources = self.template["Resources"]
         rule = resources["HrEventsRule"]["Properties"]["EventPattern"]
-        (bus,) = resources["EventBus"]["Properties"]["Policy"]["Statement"]
+        bus, _ = resources["EventBus"]["Properties"]["Policy"]["Statement"]
         self.assertEqual(rule["source"], [{"Ref": "HrSource"}])
         self.assertEqual(rule["detail-type"], self.HR_DETAIL_TYPES)
         self.assertEqual(bus["Condition"]["StringEquals"]["events:detail-type"], self.HR_DETAIL_TYPES)
@@ -220,6 +220,106 @@ class FunctionsTemplate(unittest.TestCase):
             {"Fn::Split": [",", {"Fn::Sub": ["${HrAccounts},${AWS::AccountId}",
                                              {"HrAccounts": {"Fn::Join": [",", {"Ref": "HrAccountIds"}]}}]}]},
         )
+
+    BUS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/gatehouse"}
+    SCIM_ROLE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/gatehouse/gatehouse-scim"}
+
+    def test_the_bus_takes_hr_events_from_the_hr_accounts_and_from_this_one_only_from_scim(self):
+        self.assertEqual(
+            self.template["Resources"]["EventBus"]["Properties"]["Policy"],
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "HrAccountsPutHrEventsOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": {"Ref": "HrAccountIds"}},
+                        "Action": "events:PutEvents",
+                        "Resource": self.BUS_ARN,
+                        "Condition": {
+                            "StringEquals": {
+                                "events:source": {"Ref": "HrSource"},
+                                "events:detail-type": self.HR_DETAIL_TYPES,
+                            }
+                        },
+                    },
+                    # With SCIM in use, the Allow names this account, which delegates to identity
+                    # policies: this Deny keeps every principal of this account but the scim role
+                    # from putting HR events (any detail-type).
+                    {
+                        "Sid": "OnlyTheScimRolePutsHrEventsFromThisAccount",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "events:PutEvents",
+                        "Resource": self.BUS_ARN,
+                        "Condition": {
+                            "StringEquals": {
+                                "events:source": {"Ref": "HrSource"},
+                                "aws:PrincipalAccount": {"Ref": "AWS::AccountId"},
+                            },
+                            "ArnNotEquals": {"aws:PrincipalArn": self.SCIM_ROLE_ARN},
+                        },
+                    },
+                ],
+            },
+        )
+
+    def test_the_deny_names_the_scim_roles_own_arn(self):
+        # Built from the role's fixed path and name (GetAtt ScimRole.Arn would be circular: the
+        # role's policy names the bus). aws:PrincipalArn of a role session is the role's ARN, path
+        # included: it must be exactly the role the scim function runs as.
+        role = self.template["Resources"]["ScimRole"]["Properties"]
+        self.assertEqual(
+            self.SCIM_ROLE_ARN["Fn::Sub"],
+            f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{role['Path']}{role['RoleName']}",
+        )
+        function = self.template["Resources"]["ScimFunction"]["Properties"]
+        self.assertEqual(function["Role"], {"Fn::GetAtt": ["ScimRole", "Arn"]})
+        # Not GetAtt: the bus may not depend on the role.
+        (_, deny) = self.template["Resources"]["EventBus"]["Properties"]["Policy"]["Statement"]
+        self.assertNotIn('"ScimRole"', json.dumps(deny))
+
+    def test_who_the_deny_refuses(self):
+        # The Deny, resolved for an account, against the request contexts that matter. (What the
+        # Allow and identity policies grant is checked elsewhere; this is only the Deny.)
+        account, other = "123456789012", "111122223333"
+        values = {
+            "AWS::Partition": "aws",
+            "AWS::Region": "us-east-1",
+            "AWS::AccountId": account,
+            "HrSource": "com.example.hr",
+        }
+        (_, deny) = self.template["Resources"]["EventBus"]["Properties"]["Policy"]["Statement"]
+        deny = cfn.resolve(deny, values)
+        self.assertEqual(deny["Resource"], f"arn:aws:events:us-east-1:{account}:event-bus/gatehouse")
+        # Two operators, single values, no wildcard: exact comparisons are the whole semantics.
+        self.assertEqual(set(deny["Condition"]), {"StringEquals", "ArnNotEquals"})
+        equals, not_arn = deny["Condition"]["StringEquals"], deny["Condition"]["ArnNotEquals"]
+        for value in [*equals.values(), *not_arn.values()]:
+            self.assertIsInstance(value, str)
+            self.assertNotIn("*", value)
+
+        def denied(principal_arn, source):
+            context = {
+                "events:source": source,
+                "aws:PrincipalAccount": principal_arn.split(":")[4],
+                "aws:PrincipalArn": principal_arn,
+            }
+            return all(context[k] == v for k, v in equals.items()) and all(
+                context[k] != v for k, v in not_arn.items()
+            )
+
+        scim = f"arn:aws:iam::{account}:role/gatehouse/gatehouse-scim"
+        hr = "com.example.hr"
+        self.assertFalse(denied(scim, hr), "the scim role itself")
+        self.assertTrue(denied(f"arn:aws:iam::{account}:role/AWSReservedSSO_AdministratorAccess_0123", hr))
+        self.assertTrue(denied(f"arn:aws:iam::{account}:root", hr))
+        self.assertTrue(denied(f"arn:aws:iam::{account}:role/gatehouse/gatehouse-people-events", hr))
+        # A role named gatehouse-scim elsewhere than /gatehouse/ is another role.
+        self.assertTrue(denied(f"arn:aws:iam::{account}:role/gatehouse-scim", hr))
+        # Outcomes (source gatehouse) and the HR accounts' own events are not this Deny's business.
+        self.assertFalse(denied(f"arn:aws:iam::{account}:role/gatehouse/gatehouse-people-events", "gatehouse"))
+        self.assertFalse(denied(f"arn:aws:iam::{other}:role/hr-system", hr))
 
     def test_scim_is_not_trusted_by_the_provisioner(self):
         variables = self.template["Resources"]["AccountCreatedFunction"]["Properties"]["Environment"]["Variables"]
@@ -301,6 +401,126 @@ class FunctionsTemplate(unittest.TestCase):
         self.assertEqual(props["BillingMode"], "PAY_PER_REQUEST")
         self.assertEqual(props["PointInTimeRecoverySpecification"], {"PointInTimeRecoveryEnabled": True})
         self.assertEqual(props["SSESpecification"], {"SSEEnabled": True})
+
+    # The scim function's alarms. It always answers (its handler never fails), so its 5xx are no
+    # Lambda Errors: two metric filters on its log count them from its request line.
+    SCIM_METRIC_FILTERS = {
+        "ScimServerErrorsMetricFilter": {
+            "FilterName": "gatehouse-scim-server-errors",
+            "LogGroupName": {"Ref": "ScimLogGroup"},
+            "FilterPattern": "{ $.fields.status >= 500 }",
+            "MetricTransformations": [
+                {"MetricNamespace": "Gatehouse", "MetricName": "ScimServerErrors", "MetricValue": "1",
+                 "Unit": "Count"}
+            ],
+        },
+        "ScimRefusedUserWritesMetricFilter": {
+            "FilterName": "gatehouse-scim-user-writes-refused",
+            "LogGroupName": {"Ref": "ScimLogGroup"},
+            "FilterPattern": (
+                '{ $.fields.route = "/Users/{id}" && $.fields.status >= 400 && $.fields.status < 500 && '
+                '($.fields.method = "PATCH" || $.fields.method = "PUT" || $.fields.method = "DELETE") }'
+            ),
+            "MetricTransformations": [
+                {"MetricNamespace": "Gatehouse", "MetricName": "ScimRefusedUserWrites", "MetricValue": "1",
+                 "Unit": "Count"}
+            ],
+        },
+    }
+    # Alarm -> (name, namespace, metric, dimensions).
+    SCIM_ALARMS = {
+        "ScimServerErrorsAlarm": ("gatehouse-scim-server-errors", "Gatehouse", "ScimServerErrors", None),
+        "ScimRefusedUserWritesAlarm": (
+            "gatehouse-scim-user-writes-refused",
+            "Gatehouse",
+            "ScimRefusedUserWrites",
+            None,
+        ),
+        "ScimThrottlesAlarm": (
+            "gatehouse-scim-throttled",
+            "AWS/Lambda",
+            "Throttles",
+            [{"Name": "FunctionName", "Value": {"Ref": "ScimFunction"}}],
+        ),
+        "ScimErrorsAlarm": (
+            "gatehouse-scim-errors",
+            "AWS/Lambda",
+            "Errors",
+            [{"Name": "FunctionName", "Value": {"Ref": "ScimFunction"}}],
+        ),
+    }
+
+    def test_scims_metric_filters(self):
+        resources = self.template["Resources"]
+        filters = {k: r for k, r in resources.items() if r["Type"] == "AWS::Logs::MetricFilter"}
+        self.assertEqual({k: r["Properties"] for k, r in filters.items()}, self.SCIM_METRIC_FILTERS)
+        for r in filters.values():
+            self.assertEqual(set(r), {"Type", "Properties"})
+
+    def test_scims_alarms_follow_the_others(self):
+        resources = self.template["Resources"]
+        # Every alarm of the stack, the three new ones with the others' conventions: the sum over
+        # five minutes above 0, missing data not breaching, the topic when given.
+        same = {
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]},
+            "OKActions": {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]},
+        }
+        existing = resources["AccountCreatedErrorsAlarm"]["Properties"]
+        self.assertEqual({k: existing[k] for k in same}, same)
+        for logical_id, (name, namespace, metric, dimensions) in self.SCIM_ALARMS.items():
+            with self.subTest(alarm=logical_id):
+                alarm = resources[logical_id]
+                self.assertEqual(set(alarm), {"Type", "Properties"})
+                self.assertEqual(alarm["Type"], "AWS::CloudWatch::Alarm")
+                props = dict(alarm["Properties"])
+                description = props.pop("AlarmDescription")
+                self.assertLessEqual(len(description), 200, "short")
+                expected = {"AlarmName": name, "Namespace": namespace, "MetricName": metric, **same}
+                if dimensions:
+                    expected["Dimensions"] = dimensions
+                self.assertEqual(props, expected)
+        # The two log metrics are the filters' own.
+        produced = {
+            (t["MetricNamespace"], t["MetricName"])
+            for f in self.SCIM_METRIC_FILTERS.values()
+            for t in f["MetricTransformations"]
+        }
+        self.assertEqual(
+            produced,
+            {(ns, m) for _, ns, m, _ in self.SCIM_ALARMS.values() if ns == "Gatehouse"},
+        )
+        # Every alarm reports to the topic when one is given, and none is on a log metric without
+        # its filter.
+        for logical_id, r in resources.items():
+            if r["Type"] == "AWS::CloudWatch::Alarm":
+                with self.subTest(alarm=logical_id):
+                    self.assertEqual(r["Properties"]["AlarmActions"], same["AlarmActions"])
+                    self.assertEqual(r["Properties"]["OKActions"], same["OKActions"])
+                    if r["Properties"]["Namespace"] == "Gatehouse":
+                        self.assertIn(("Gatehouse", r["Properties"]["MetricName"]), produced)
+
+    def test_the_filters_read_what_the_scim_function_logs(self):
+        # The request line: shared/shell/src/scim/http.rs logs method, route (a template) and
+        # status (a number: u16) as fields of "scim request"; the function's subscriber
+        # (lambda_http's default) writes them under "fields" with Lambda's JSON log format.
+        source = (cfn.ROOT / "shared" / "shell" / "src" / "scim" / "http.rs").read_text(encoding="utf-8")
+        line = source[source.index("tracing::info!(") : source.index('"scim request"')]
+        for field in ("method = %request.method", "route = route.name", "status = response.status"):
+            self.assertIn(field, line)
+        self.assertIn("pub status: u16,", source)
+        self.assertIn('"/Users/{id}"', source)
+        main = (cfn.ROOT / "functions" / "scim" / "src" / "main.rs").read_text(encoding="utf-8")
+        self.assertIn("lambda_http::tracing::init_default_subscriber()", main)
+        logging = self.template["Resources"]["ScimFunction"]["Properties"]["LoggingConfig"]
+        self.assertEqual(logging["LogFormat"], "JSON")
+        # Methods are compared as written: the function logs them as HTTP gives them, upper case.
+        self.assertIn("request.method().as_str()", main)
 
     def test_execution_role_policies_use_only_what_the_rust_tests_resolve(self):
         # tests/src/template.rs resolves the execution roles' documents for the local worlds: Ref,

@@ -3,8 +3,10 @@ local emulator (moto's CloudFormation) and reads back what the functions will se
 settings, the queue they take work from and the outputs the member-account StackSet is given.
 
 The emulator does not run the functions here (a placeholder zip stands in for `sam build`'s),
-and ignores some properties (the bus policy, EventBridge target parameters): those are checked
-statically by test_documents.py, cfn-lint and checkov.
+ignores some properties (the bus policy, EventBridge target parameters) and skips some resource
+types (AWS::CloudWatch::Alarm, AWS::Logs::MetricFilter): those are checked statically by
+test_documents.py, cfn-lint and checkov, and the tests here that would read them back skip when
+the emulator has not made them.
 
 Two resource types of the template are missing from the emulator's CloudFormation (moto 5.2.5):
 AWS::SecretsManager::Secret (the SCIM token) and AWS::Lambda::Url (the SCIM function's URL,
@@ -149,6 +151,7 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
         cls.dynamodb = boto3.client("dynamodb")
         cls.secrets = boto3.client("secretsmanager")
         cls.logs = boto3.client("logs")
+        cls.cloudwatch = boto3.client("cloudwatch")
         # (The ScimUrl output went with the URL resource: test_documents.py checks it.)
         create_function_urls(urls, template, cls.lambda_)
 
@@ -371,6 +374,99 @@ class FunctionsStackInTheEmulator(unittest.TestCase):
                     "Resource": own_logs,
                 },
             ],
+        )
+
+    def test_scims_alarms_if_the_emulator_makes_them(self):
+        if not self.cloudwatch.describe_alarms(AlarmNamePrefix="gatehouse-")["MetricAlarms"]:
+            # moto 5.2.5's CloudFormation has no AWS::CloudWatch::Alarm (it skips the resource,
+            # the other alarms of the stack too): they are checked statically (test_documents.py).
+            self.skipTest("the emulator's CloudFormation does not create AWS::CloudWatch::Alarm")
+        # The stack is deployed without AlarmTopicArn: alarms without actions.
+        alarms = {
+            a["AlarmName"]: a
+            for a in self.cloudwatch.describe_alarms(AlarmNamePrefix="gatehouse-scim-")["MetricAlarms"]
+        }
+        self.assertEqual(
+            {
+                name: (
+                    a["Namespace"],
+                    a["MetricName"],
+                    a.get("Dimensions", []),
+                    a["Statistic"],
+                    a["Period"],
+                    a["EvaluationPeriods"],
+                    a["Threshold"],
+                    a["ComparisonOperator"],
+                    a["TreatMissingData"],
+                    a["AlarmActions"],
+                    a["OKActions"],
+                )
+                for name, a in alarms.items()
+            },
+            {
+                "gatehouse-scim-server-errors": (
+                    "Gatehouse", "ScimServerErrors", [], "Sum", 300, 1, 0.0, "GreaterThanThreshold",
+                    "notBreaching", [], [],
+                ),
+                "gatehouse-scim-user-writes-refused": (
+                    "Gatehouse", "ScimRefusedUserWrites", [], "Sum", 300, 1, 0.0, "GreaterThanThreshold",
+                    "notBreaching", [], [],
+                ),
+                "gatehouse-scim-throttled": (
+                    "AWS/Lambda", "Throttles", [{"Name": "FunctionName", "Value": "gatehouse-scim"}], "Sum", 300,
+                    1, 0.0, "GreaterThanThreshold", "notBreaching", [], [],
+                ),
+                "gatehouse-scim-errors": (
+                    "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": "gatehouse-scim"}], "Sum", 300,
+                    1, 0.0, "GreaterThanThreshold", "notBreaching", [], [],
+                ),
+            },
+        )
+
+    def test_scims_metric_filters_if_the_emulator_makes_them(self):
+        filters = self.logs.describe_metric_filters(logGroupName="/aws/lambda/gatehouse-scim")["metricFilters"]
+        if not filters:
+            # moto 5.2.5's CloudFormation has no AWS::Logs::MetricFilter (it skips the resource):
+            # the filters are checked statically (test_documents.py), the alarms on their metrics
+            # above.
+            self.skipTest("the emulator's CloudFormation does not create AWS::Logs::MetricFilter")
+        self.assertEqual(
+            sorted((f["filterName"], f["filterPattern"], f["metricTransformations"][0]["metricName"]) for f in filters),
+            [
+                (
+                    "gatehouse-scim-server-errors",
+                    "{ $.fields.status >= 500 }",
+                    "ScimServerErrors",
+                ),
+                (
+                    "gatehouse-scim-user-writes-refused",
+                    '{ $.fields.route = "/Users/{id}" && $.fields.status >= 400 && $.fields.status < 500 && '
+                    '($.fields.method = "PATCH" || $.fields.method = "PUT" || $.fields.method = "DELETE") }',
+                    "ScimRefusedUserWrites",
+                ),
+            ],
+        )
+
+    def test_the_bus_policy_if_the_emulator_keeps_it(self):
+        policy = self.events.describe_event_bus(Name="gatehouse").get("Policy")
+        if not policy:
+            # moto 5.2.5 creates the bus without its Policy: the statements are checked statically
+            # (test_documents.py).
+            self.skipTest("the emulator's CloudFormation ignores AWS::Events::EventBus Policy")
+        statements = {s["Sid"]: s for s in json.loads(policy)["Statement"]}
+        self.assertEqual(
+            statements["OnlyTheScimRolePutsHrEventsFromThisAccount"],
+            {
+                "Sid": "OnlyTheScimRolePutsHrEventsFromThisAccount",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": self.outputs["EventBusArn"],
+                "Condition": {
+                    "StringEquals": {"events:source": "com.example.hr", "aws:PrincipalAccount": self.account},
+                    "ArnNotEquals": {"aws:PrincipalArn": self.outputs["ScimRoleArn"]},
+                },
+            },
         )
 
     def test_each_function_has_its_own_role_with_one_inline_policy(self):

@@ -93,14 +93,40 @@ struct Route {
     id: Option<String>,
 }
 
+impl Route {
+    /// The route template of `path`, and the resource id in it: for the log line only.
+    fn of(path: &str) -> Route {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let (name, id) = match segments.as_slice() {
+            ["Users"] => ("/Users", None),
+            ["Users", id] => ("/Users/{id}", Some(*id)),
+            ["Groups"] => ("/Groups", None),
+            ["Groups", id] => ("/Groups/{id}", Some(*id)),
+            ["ServiceProviderConfig"] => ("/ServiceProviderConfig", None),
+            ["ResourceTypes"] => ("/ResourceTypes", None),
+            ["ResourceTypes", _] => ("/ResourceTypes/{name}", None),
+            ["Schemas"] => ("/Schemas", None),
+            ["Schemas", _] => ("/Schemas/{id}", None),
+            _ => ("-", None),
+        };
+        // An id is logged only if it could be one of ours (a UUID's characters, bounded): a
+        // path is the client's text.
+        let id = id
+            .filter(|i| i.len() <= 64 && i.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        Route {
+            name,
+            id: id.map(str::to_owned),
+        }
+    }
+}
+
 impl Scim {
     /// Answers one request. Never fails: whatever goes wrong is a SCIM error response.
     pub async fn handle(&self, request: Request) -> Response {
         let started = Instant::now();
-        let mut route = Route {
-            name: "-",
-            id: None,
-        };
+        // Named before anything is checked, so that a request refused for its token or its size
+        // is logged (and alarmed on) with the route it was for.
+        let mut route = Route::of(&request.path);
         let response = self.answer(&request, &mut route).await;
         tracing::info!(
             method = %request.method,
@@ -147,29 +173,24 @@ impl Scim {
         };
         match (segments.as_slice(), method) {
             (["ServiceProviderConfig"], m) => {
-                route.name = "/ServiceProviderConfig";
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::service_provider_config(base)))
             }
             (["ResourceTypes"], m) => {
-                route.name = "/ResourceTypes";
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::resource_types(base)))
             }
             (["ResourceTypes", name], m) => {
-                route.name = "/ResourceTypes/{name}";
                 only_get(m)?;
                 discovery::resource_type(name, base)
                     .map(|b| Response::ok(200, b))
                     .ok_or_else(|| ScimError::not_found("no such resource type").into())
             }
             (["Schemas"], m) => {
-                route.name = "/Schemas";
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::schemas(base)))
             }
             (["Schemas", urn], m) => {
-                route.name = "/Schemas/{id}";
                 only_get(m)?;
                 schema::render(urn, base)
                     .map(|b| Response::ok(200, b))
@@ -185,11 +206,6 @@ impl Scim {
             }
             ([collection], m) if kind(collection).is_some() => {
                 let kind = kind(collection).expect("matched");
-                route.name = if kind == Kind::User {
-                    "/Users"
-                } else {
-                    "/Groups"
-                };
                 match m {
                     "GET" => self.list(kind, request).await,
                     "POST" => {
@@ -206,12 +222,6 @@ impl Scim {
             }
             ([collection, id], m) if kind(collection).is_some() => {
                 let kind = kind(collection).expect("matched");
-                route.name = if kind == Kind::User {
-                    "/Users/{id}"
-                } else {
-                    "/Groups/{id}"
-                };
-                route.id = Some((*id).to_owned());
                 let stored = match (kind, m) {
                     (_, "GET") => self.get_resource(kind, id).await?,
                     (Kind::User, "PUT") => self.replace_user(id, &json_body(request)?).await?,
