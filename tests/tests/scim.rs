@@ -687,10 +687,13 @@ async fn a_lost_race_ends_with_the_store_and_the_directory_agreeing() {
     let group = created(&rename.send("POST", "/Groups", Some(&group)).await);
     assert!(deliver(&world).await.is_empty(), "all-staff is no team");
 
-    world.proxy.delay(|call| {
-        (call.operation == "GetItem" && call.body.contains("GroupName#engineering"))
-            .then(|| std::time::Duration::from_millis(1500))
-    });
+    // The rename is held at its last read (the new name's claim), after it has read the member.
+    let held = |call: &gatehouse_tests::proxy::Call| {
+        call.operation == "GetItem" && call.body.contains("GroupName#engineering")
+    };
+    world
+        .proxy
+        .delay(move |call| held(call).then(|| std::time::Duration::from_secs(3)));
     let to_team = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "displayName", "value": "engineering"}]});
     let group_path = format!("/Groups/{group}");
@@ -698,7 +701,10 @@ async fn a_lost_race_ends_with_the_store_and_the_directory_agreeing() {
     let off = fixture("okta/deactivate-user.json", &id);
     let (renamed, deactivated) =
         tokio::join!(rename.send("PATCH", &group_path, Some(&to_team)), async {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            // Once the rename is held (whatever the machine's load), the deactivation runs.
+            while !world.proxy.calls().iter().any(held) {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             deactivate.send("PATCH", &user_path, Some(&off)).await
         });
     assert_eq!(deactivated.status, 200, "{:?}", deactivated.body);
