@@ -57,16 +57,7 @@ impl Config {
     /// Reads the configuration through `get`, so that tests need not touch the process
     /// environment (which is shared between parallel tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let required = |name: &'static str| -> Result<String, ConfigError> {
-            match get(name) {
-                Some(v) if !v.is_empty() => Ok(v),
-                Some(_) => Err(ConfigError::Invalid {
-                    name,
-                    reason: "is empty".into(),
-                }),
-                None => Err(ConfigError::Missing(name)),
-            }
-        };
+        let required = |name: &'static str| required(&get, name);
         let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
             match get(name) {
                 None => Ok(default),
@@ -84,10 +75,7 @@ impl Config {
                     }),
             }
         };
-        let policy = match get(POLICY_FILE) {
-            Some(path) => Policy::load(&path)?,
-            None => Policy::builtin()?,
-        };
+        let policy = policy(&get)?;
         let work_queue_url = match get(WORK_QUEUE_URL) {
             None => None,
             Some(_) => Some(required(WORK_QUEUE_URL)?),
@@ -147,6 +135,29 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The setting `name`, which must be there and not empty.
+pub(crate) fn required(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, ConfigError> {
+    match get(name) {
+        Some(v) if !v.is_empty() => Ok(v),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "is empty".into(),
+        }),
+        None => Err(ConfigError::Missing(name)),
+    }
+}
+
+/// The policy `GATEHOUSE_POLICY_FILE` names, or the built-in one.
+pub(crate) fn policy(get: &impl Fn(&str) -> Option<String>) -> Result<Policy, ConfigError> {
+    Ok(match get(POLICY_FILE) {
+        Some(path) => Policy::load(&path)?,
+        None => Policy::builtin()?,
+    })
 }
 
 /// `arn:<partition>:iam::<12 digits>:role/<path/>name`.

@@ -67,13 +67,11 @@ pub fn apply(
             )))
         }
     };
-    let mut working = Value::Object(stored.clone());
+    let mut working = stored.clone();
+    let resource = &mut working;
     let mut touched_active = false;
     for operation in operations {
         let (op, path, value) = operation_parts(operation)?;
-        let Value::Object(resource) = &mut working else {
-            unreachable!("the working copy is an object");
-        };
         match path {
             Some(path) => {
                 let target = parse_path(kind, path)?;
@@ -101,15 +99,12 @@ pub fn apply(
         }
     }
     // The extension is declared in `schemas` exactly when it holds something.
-    if let Value::Object(resource) = &mut working {
-        let has_extension = resource.contains_key(ENTERPRISE_URN);
-        let mut schemas = vec![Value::from(kind.core_urn())];
-        if has_extension {
-            schemas.push(ENTERPRISE_URN.into());
-        }
-        resource.insert("schemas".into(), Value::Array(schemas));
+    let mut schemas = vec![Value::from(kind.core_urn())];
+    if resource.contains_key(ENTERPRISE_URN) {
+        schemas.push(ENTERPRISE_URN.into());
     }
-    Ok((validate(kind, &working)?, touched_active))
+    resource.insert("schemas".into(), Value::Array(schemas));
+    Ok((validate(kind, &Value::Object(working))?, touched_active))
 }
 
 fn is_active(target: &Target) -> bool {

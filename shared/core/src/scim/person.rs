@@ -35,6 +35,21 @@ pub struct Entitlement {
     pub family_name: Option<String>,
 }
 
+impl Entitlement {
+    /// The onboarding that grants this entitlement.
+    pub fn onboarding(&self) -> (EmployeeId, Change) {
+        (
+            self.employee_id.clone(),
+            Change::Onboarded {
+                email: self.email.clone(),
+                team: self.team.clone(),
+                given_name: self.given_name.clone(),
+                family_name: self.family_name.clone(),
+            },
+        )
+    }
+}
+
 /// Reads the user. The employee id is the attribute the policy names (`[scim]
 /// employee_id_from`); when present it must be a valid employee id, or the write is refused
 /// (an identity key Gatehouse cannot use is not silently dropped).
@@ -159,23 +174,12 @@ pub fn changes(
     after: Option<&Entitlement>,
     deactivated: Option<&EmployeeId>,
 ) -> Vec<(EmployeeId, Change)> {
-    let onboard = |a: &Entitlement| {
-        (
-            a.employee_id.clone(),
-            Change::Onboarded {
-                email: a.email.clone(),
-                team: a.team.clone(),
-                given_name: a.given_name.clone(),
-                family_name: a.family_name.clone(),
-            },
-        )
-    };
     let mut out = match (before, after) {
         (None, None) => Vec::new(),
-        (None, Some(a)) => vec![onboard(a)],
+        (None, Some(a)) => vec![a.onboarding()],
         (Some(b), None) => vec![(b.employee_id.clone(), Change::Offboarded)],
         (Some(b), Some(a)) if b.employee_id != a.employee_id => {
-            vec![(b.employee_id.clone(), Change::Offboarded), onboard(a)]
+            vec![(b.employee_id.clone(), Change::Offboarded), a.onboarding()]
         }
         (Some(b), Some(a)) if b.team != a.team || b.email != a.email => vec![(
             a.employee_id.clone(),

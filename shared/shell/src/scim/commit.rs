@@ -67,15 +67,7 @@ impl Scim {
                 })
                 .filter(|e| e.employee_id == *id);
             truth.push(match entitled {
-                Some(e) => (
-                    id.clone(),
-                    Change::Onboarded {
-                        email: e.email,
-                        team: e.team,
-                        given_name: e.given_name,
-                        family_name: e.family_name,
-                    },
-                ),
+                Some(e) => e.onboarding(),
                 None => (id.clone(), Change::Offboarded),
             });
         }

@@ -31,45 +31,43 @@ fn display_name(doc: Option<&Map<String, Value>>) -> Option<String> {
 impl Scim {
     pub async fn create_group(&self, body: &Value) -> Result<Stored, Failure> {
         let doc = resource::validate(Kind::Group, body)?;
-        let group = self.change_group(None, Some(doc), new_id()).await?;
-        Ok(group.expect("a created group"))
+        let group = Stored::new(new_id(), doc, &Timestamp::now().rfc3339());
+        self.change_group(&group.id, None, Some(&group)).await?;
+        Ok(group)
     }
 
     pub async fn replace_group(&self, id: &str, body: &Value) -> Result<Stored, Failure> {
         let old = self.get_resource(Kind::Group, id).await?;
         let doc = resource::validate(Kind::Group, body)?;
-        let group = self
-            .change_group(Some(old), Some(doc), id.to_owned())
-            .await?;
-        Ok(group.expect("a replaced group"))
+        let group = old.next(doc, &Timestamp::now().rfc3339());
+        self.change_group(id, Some(&old), Some(&group)).await?;
+        Ok(group)
     }
 
     pub async fn patch_group(&self, id: &str, body: &Value) -> Result<Stored, Failure> {
         let old = self.get_resource(Kind::Group, id).await?;
         let (doc, _) = patch::apply(Kind::Group, &old.doc, body)?;
-        let group = self
-            .change_group(Some(old), Some(doc), id.to_owned())
-            .await?;
-        Ok(group.expect("a patched group"))
+        let group = old.next(doc, &Timestamp::now().rfc3339());
+        self.change_group(id, Some(&old), Some(&group)).await?;
+        Ok(group)
     }
 
     pub async fn delete_group(&self, id: &str) -> Result<(), Failure> {
         let old = self.get_resource(Kind::Group, id).await?;
-        self.change_group(Some(old), None, id.to_owned()).await?;
-        Ok(())
+        self.change_group(id, Some(&old), None).await
     }
 
-    /// Takes group `id` from `old` to `doc` (None: deleted).
+    /// Takes group `id` from `old` (None: new) to `new` (None: deleted).
     async fn change_group(
         &self,
-        old: Option<Stored>,
-        doc: Option<Map<String, Value>>,
-        id: String,
-    ) -> Result<Option<Stored>, Failure> {
-        let before = member_ids(old.as_ref().map(|o| &o.doc));
-        let after = member_ids(doc.as_ref());
-        let old_name = display_name(old.as_ref().map(|o| &o.doc));
-        let new_name = display_name(doc.as_ref());
+        id: &str,
+        old: Option<&Stored>,
+        new: Option<&Stored>,
+    ) -> Result<(), Failure> {
+        let before = member_ids(old.map(|o| &o.doc));
+        let after = member_ids(new.map(|g| &g.doc));
+        let old_name = display_name(old.map(|o| &o.doc));
+        let new_name = display_name(new.map(|g| &g.doc));
         let affected: BTreeSet<&String> = if old_name == new_name {
             before.symmetric_difference(&after).collect()
         } else {
@@ -94,7 +92,7 @@ impl Scim {
             let mut groups: Vec<Value> = user
                 .groups
                 .iter()
-                .filter(|g| g["value"].as_str() != Some(id.as_str()))
+                .filter(|g| g["value"].as_str() != Some(id))
                 .cloned()
                 .collect();
             if let (true, Some(name)) = (after.contains(*user_id), &new_name) {
@@ -107,9 +105,7 @@ impl Scim {
                 Stored {
                     groups,
                     team: decided.team,
-                    version: user.version + 1,
-                    modified: now.clone(),
-                    ..user
+                    ..user.next(user.doc.clone(), &now)
                 },
             ));
         }
@@ -117,35 +113,17 @@ impl Scim {
         let new_claim = new_name.clone().map(Claim::GroupName);
         let renamed = old_claim != new_claim;
         if let (Some(claim), true) = (&new_claim, renamed) {
-            self.check_claims(std::slice::from_ref(claim), &id).await?;
+            self.check_claims(std::slice::from_ref(claim), id).await?;
         }
-        let group = doc.map(|doc| match &old {
-            Some(o) => Stored {
-                doc,
-                modified: now.clone(),
-                version: o.version + 1,
-                ..o.clone()
-            },
-            None => Stored {
-                id: id.clone(),
-                doc,
-                created: now.clone(),
-                modified: now.clone(),
-                version: 1,
-                groups: Vec::new(),
-                team: None,
-            },
-        });
         if renamed {
-            writes.extend(old_claim.map(|c| Write::Release(c, id.clone())));
-            writes.extend(new_claim.map(|c| Write::Claim(c, id.clone())));
+            writes.extend(old_claim.map(|c| Write::Release(c, id.to_owned())));
+            writes.extend(new_claim.map(|c| Write::Claim(c, id.to_owned())));
         }
-        match (&group, &old) {
+        match (new, old) {
             (Some(g), _) => writes.push(Write::Put(Kind::Group, g.clone())),
-            (None, Some(o)) => writes.push(Write::Delete(Kind::Group, id.clone(), o.version)),
+            (None, Some(o)) => writes.push(Write::Delete(Kind::Group, id.to_owned(), o.version)),
             (None, None) => {}
         }
-        self.commit(&events, writes).await?;
-        Ok(group)
+        self.commit(&events, writes).await
     }
 }

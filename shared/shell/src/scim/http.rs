@@ -166,37 +166,38 @@ impl Scim {
         let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
         let method = request.method.as_str();
         let base = request.base.as_str();
-        let kind = |s: &str| match s {
-            "Users" => Some(Kind::User),
-            "Groups" => Some(Kind::Group),
+        // The resource type the first segment names, if it names one.
+        let kind = match segments.first() {
+            Some(&"Users") => Some(Kind::User),
+            Some(&"Groups") => Some(Kind::Group),
             _ => None,
         };
-        match (segments.as_slice(), method) {
-            (["ServiceProviderConfig"], m) => {
+        match (segments.as_slice(), kind, method) {
+            (["ServiceProviderConfig"], _, m) => {
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::service_provider_config(base)))
             }
-            (["ResourceTypes"], m) => {
+            (["ResourceTypes"], _, m) => {
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::resource_types(base)))
             }
-            (["ResourceTypes", name], m) => {
+            (["ResourceTypes", name], _, m) => {
                 only_get(m)?;
                 discovery::resource_type(name, base)
                     .map(|b| Response::ok(200, b))
                     .ok_or_else(|| ScimError::not_found("no such resource type").into())
             }
-            (["Schemas"], m) => {
+            (["Schemas"], _, m) => {
                 only_get(m)?;
                 Ok(Response::ok(200, discovery::schemas(base)))
             }
-            (["Schemas", urn], m) => {
+            (["Schemas", urn], _, m) => {
                 only_get(m)?;
                 schema::render(urn, base)
                     .map(|b| Response::ok(200, b))
                     .ok_or_else(|| ScimError::not_found("no such schema").into())
             }
-            ([".search"] | [_, ".search"], "POST") => {
+            ([".search"] | [_, ".search"], _, "POST") => {
                 route.name = "/.search";
                 Err(ScimError::status(
                     501,
@@ -204,24 +205,20 @@ impl Scim {
                 )
                 .into())
             }
-            ([collection], m) if kind(collection).is_some() => {
-                let kind = kind(collection).expect("matched");
-                match m {
-                    "GET" => self.list(kind, request).await,
-                    "POST" => {
-                        let body = json_body(request)?;
-                        let created = match kind {
-                            Kind::User => self.create_user(&body).await?,
-                            Kind::Group => self.create_group(&body).await?,
-                        };
-                        route.id = Some(created.id.clone());
-                        Ok(Response::resource(201, rendered(kind, &created, request)))
-                    }
-                    _ => Err(not_allowed().into()),
+            ([_], Some(kind), m) => match m {
+                "GET" => self.list(kind, request).await,
+                "POST" => {
+                    let body = json_body(request)?;
+                    let created = match kind {
+                        Kind::User => self.create_user(&body).await?,
+                        Kind::Group => self.create_group(&body).await?,
+                    };
+                    route.id = Some(created.id.clone());
+                    Ok(Response::resource(201, rendered(kind, &created, request)))
                 }
-            }
-            ([collection, id], m) if kind(collection).is_some() => {
-                let kind = kind(collection).expect("matched");
+                _ => Err(not_allowed().into()),
+            },
+            ([_, id], Some(kind), m) => {
                 let stored = match (kind, m) {
                     (_, "GET") => self.get_resource(kind, id).await?,
                     (Kind::User, "PUT") => self.replace_user(id, &json_body(request)?).await?,

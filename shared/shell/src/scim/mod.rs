@@ -27,7 +27,7 @@ use gatehouse_core::policy::Policy;
 use gatehouse_core::scim::ScimError;
 
 use crate::bus::OutcomePublisher;
-use crate::config::{ConfigError, EVENT_BUS, POLICY_FILE};
+use crate::config::{self, ConfigError, EVENT_BUS};
 use crate::error::Error;
 
 pub const SCIM_TABLE: &str = "GATEHOUSE_SCIM_TABLE";
@@ -48,23 +48,11 @@ impl ScimConfig {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<ScimConfig, ConfigError> {
-        let required = |name: &'static str| match get(name) {
-            Some(v) if !v.is_empty() => Ok(v),
-            Some(_) => Err(ConfigError::Invalid {
-                name,
-                reason: "is empty".into(),
-            }),
-            None => Err(ConfigError::Missing(name)),
-        };
-        let policy = match get(POLICY_FILE) {
-            Some(path) => Policy::load(&path)?,
-            None => Policy::builtin()?,
-        };
         Ok(ScimConfig {
-            policy,
-            table: required(SCIM_TABLE)?,
-            token_secret: required(TOKEN_SECRET)?,
-            event_bus: required(EVENT_BUS)?,
+            policy: config::policy(&get)?,
+            table: config::required(&get, SCIM_TABLE)?,
+            token_secret: config::required(&get, TOKEN_SECRET)?,
+            event_bus: config::required(&get, EVENT_BUS)?,
         })
     }
 }

@@ -33,6 +33,31 @@ pub struct Stored {
     pub team: Option<String>,
 }
 
+impl Stored {
+    /// A new resource, version 1, created at `now`.
+    pub fn new(id: String, doc: Map<String, Value>, now: &str) -> Stored {
+        Stored {
+            id,
+            doc,
+            created: now.to_owned(),
+            modified: now.to_owned(),
+            version: 1,
+            groups: Vec::new(),
+            team: None,
+        }
+    }
+
+    /// This resource's next version: `doc`, modified at `now`, the rest kept.
+    pub fn next(&self, doc: Map<String, Value>, now: &str) -> Stored {
+        Stored {
+            doc,
+            modified: now.to_owned(),
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+}
+
 /// A name that must be unique. Names are compared as their keys are: `userName` and a
 /// group's `displayName` without regard to case (neither is case-exact, RFC 7643 §4).
 #[derive(Debug, Clone)]
@@ -96,32 +121,32 @@ impl Store {
     }
 
     pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Stored>, Error> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(resource_key(kind, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
-        out.item.map(|i| parse(&i)).transpose()
+        self.read(resource_key(kind, id))
+            .await?
+            .map(|i| parse(&i))
+            .transpose()
     }
 
     /// The id of the resource holding `claim`.
     pub async fn holder(&self, claim: &Claim) -> Result<Option<String>, Error> {
+        Ok(self
+            .read(claim.key())
+            .await?
+            .and_then(|i| i.get("target").and_then(|t| t.as_s().ok()).cloned()))
+    }
+
+    /// The item at `pk`, read consistently.
+    async fn read(&self, pk: String) -> Result<Option<HashMap<String, AttributeValue>>, Error> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(claim.key()))
+            .key("pk", s(pk))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| aws("dynamodb", "GetItem", None, e))?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("target").and_then(|t| t.as_s().ok()).cloned()))
+        Ok(out.item)
     }
 
     /// Every resource of `kind`, oldest first: a paginated scan (a company's people are a few

@@ -101,15 +101,9 @@ impl Scim {
         let id = new_id();
         let decided = self.decide_user(None, Some(&doc), &[], false)?;
         self.check_claims(&decided.claims, &id).await?;
-        let now = Timestamp::now().rfc3339();
         let user = Stored {
-            id: id.clone(),
-            doc,
-            created: now.clone(),
-            modified: now,
-            version: 1,
-            groups: Vec::new(),
             team: decided.team,
+            ..Stored::new(id.clone(), doc, &Timestamp::now().rfc3339())
         };
         let mut writes = vec![Write::Put(Kind::User, user.clone())];
         writes.extend(
@@ -191,11 +185,8 @@ impl Scim {
             .collect();
         self.check_claims(&new_claims, &old.id).await?;
         let user = Stored {
-            doc,
-            modified: Timestamp::now().rfc3339(),
-            version: old.version + 1,
             team: decided.team,
-            ..old.clone()
+            ..old.next(doc, &Timestamp::now().rfc3339())
         };
         let mut writes = vec![Write::Put(Kind::User, user.clone())];
         writes.extend(
@@ -223,16 +214,16 @@ impl Scim {
             let Some(group_id) = membership["value"].as_str() else {
                 continue;
             };
-            if let Some(mut group) = self.store.get(Kind::Group, group_id).await? {
-                if let Some(Value::Array(members)) = group.doc.get_mut("members") {
+            if let Some(group) = self.store.get(Kind::Group, group_id).await? {
+                let mut doc = group.doc.clone();
+                if let Some(Value::Array(members)) = doc.get_mut("members") {
                     members.retain(|m| m["value"].as_str() != Some(id));
                     if members.is_empty() {
-                        group.doc.remove("members");
+                        doc.remove("members");
                     }
                 }
-                group.version += 1;
-                group.modified = Timestamp::now().rfc3339();
-                writes.push(Write::Put(Kind::Group, group));
+                let next = group.next(doc, &Timestamp::now().rfc3339());
+                writes.push(Write::Put(Kind::Group, next));
             }
         }
         writes.push(Write::Delete(Kind::User, old.id.clone(), old.version));
