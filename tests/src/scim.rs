@@ -12,9 +12,6 @@
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use serde_json::{json, Value};
 
 use crate::runtime::Function;
@@ -29,27 +26,7 @@ pub const URL_HOST: &str = "scim-test.lambda-url.us-east-1.on.aws";
 /// Lays the SCIM table, the token secret (a random 64-character token) and the HR route in a
 /// new world. Returns the secret's ARN.
 pub async fn lay(direct: &SdkConfig, management: &str, hr_source: &str) -> String {
-    aws_sdk_dynamodb::Client::new(direct)
-        .create_table()
-        .table_name(SCIM_TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create the SCIM table");
+    crate::world::create_table(direct, SCIM_TABLE, "pk").await;
     let token: String = {
         use rand::Rng;
         let mut rng = rand::rng();

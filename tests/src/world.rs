@@ -77,6 +77,32 @@ pub struct World {
     enforcing: std::sync::atomic::AtomicBool,
 }
 
+/// A DynamoDB table of `name`, on demand, keyed by the string attribute `key` alone (the
+/// directory, the SCIM table).
+pub(crate) async fn create_table(direct: &SdkConfig, name: &str, key: &str) {
+    aws_sdk_dynamodb::Client::new(direct)
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("an attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("a key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create the table {name}: {}", DisplayErrorContext(&e)));
+}
+
 /// Whether this test run enforces IAM authorization in the emulator.
 pub fn authorization_enforced() -> bool {
     std::env::var("GATEHOUSE_TEST_AUTHORIZATION").as_deref() == Ok("enforced")
@@ -182,27 +208,7 @@ impl World {
             enforcing: Default::default(),
         };
 
-        let ddb = aws_sdk_dynamodb::Client::new(&world.direct);
-        ddb.create_table()
-            .table_name(TABLE)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("employeeId")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("employeeId")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .expect("create directory table");
+        create_table(&world.direct, TABLE, "employeeId").await;
 
         let sqs = aws_sdk_sqs::Client::new(&world.direct);
         world.work_queue_url = sqs
